@@ -1,0 +1,351 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// idleConfig holds the flags of the idle workload.
+type idleConfig struct {
+	servers     []string
+	ns          []int
+	out         string
+	md          bool
+	timeout     time.Duration
+	stepTimeout time.Duration
+	settle      time.Duration
+	samples     int
+	sampleGap   time.Duration
+	cpuWindow   time.Duration
+	perWorker   int
+	srcsPer     int
+	concurrency int
+}
+
+// maxServerSessions keeps the server below its own 20,000 open-files hard
+// limit, with room for the listener, logs and runtime descriptors.
+const maxServerSessions = 19500
+
+func parseIdleFlags(args []string) (idleConfig, error) {
+	fs := flag.NewFlagSet("idle", flag.ContinueOnError)
+	servers := fs.String("servers", "riptide,node", "comma-separated servers: "+strings.Join(serverNames(), ", "))
+	ns := fs.String("n", "1000,5000,10000,19000", "comma-separated session counts, ascending")
+	cfg := idleConfig{}
+	fs.StringVar(&cfg.out, "out", "", "write JSON results to this file")
+	fs.BoolVar(&cfg.md, "md", false, "print a markdown table on stdout instead of JSON")
+	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "hard limit for the whole run")
+	fs.DurationVar(&cfg.stepTimeout, "step-timeout", 2*time.Minute, "limit for one ramp step")
+	fs.DurationVar(&cfg.settle, "settle", 3*time.Second, "wait after each ramp step before reading RSS")
+	fs.IntVar(&cfg.samples, "samples", 5, "RSS samples per step (the median is reported)")
+	fs.DurationVar(&cfg.sampleGap, "sample-gap", 500*time.Millisecond, "time between RSS samples")
+	fs.DurationVar(&cfg.cpuWindow, "cpu-window", 10*time.Second, "idle CPU window at the top N")
+	fs.IntVar(&cfg.perWorker, "per-worker", 9000, "sessions per client worker process")
+	fs.IntVar(&cfg.srcsPer, "srcs", 4, "127.x.y.z source addresses per worker")
+	fs.IntVar(&cfg.concurrency, "concurrency", 32, "dials in flight per worker")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() != 0 {
+		return cfg, fmt.Errorf("bench: unexpected arguments %q", fs.Args())
+	}
+	for s := range strings.SplitSeq(*servers, ",") {
+		s = strings.TrimSpace(s)
+		if _, ok := lookupServer(s); !ok {
+			return cfg, fmt.Errorf("bench: unknown server %q (known: %s)", s, strings.Join(serverNames(), ", "))
+		}
+		cfg.servers = append(cfg.servers, s)
+	}
+	for s := range strings.SplitSeq(*ns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			return cfg, fmt.Errorf("bench: bad session count %q", s)
+		}
+		cfg.ns = append(cfg.ns, n)
+	}
+	if !slices.IsSorted(cfg.ns) {
+		return cfg, errors.New("bench: --n must be ascending")
+	}
+	if top := cfg.ns[len(cfg.ns)-1]; top > maxServerSessions {
+		return cfg, fmt.Errorf("bench: %d sessions exceed what one server process may hold here (%d)", top, maxServerSessions)
+	}
+	if cfg.perWorker <= 0 || cfg.perWorker > 19000 || cfg.srcsPer <= 0 || cfg.srcsPer > 250 || cfg.samples <= 0 {
+		return cfg, errors.New("bench: --per-worker, --srcs and --samples must be positive and within limits")
+	}
+	return cfg, nil
+}
+
+// runIdle is the "idle" subcommand.
+func runIdle(args []string) error {
+	cfg, err := parseIdleFlags(args)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
+	defer cancel()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "riptide-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	env := &runEnv{root: root, tmp: tmp}
+
+	res := idleResults{
+		Workload: "idle",
+		Date:     time.Now().UTC().Format(time.RFC3339),
+		Command:  "go run ./bench " + strings.Join(os.Args[1:], " "),
+		Machine:  machineInfo(),
+		Settings: idleSettings{
+			N: cfg.ns, SettleSeconds: cfg.settle.Seconds(), Samples: cfg.samples,
+			CPUWindowSeconds: cfg.cpuWindow.Seconds(), PerWorker: cfg.perWorker,
+		},
+	}
+	var firstErr error
+	for i, name := range cfg.servers {
+		def, _ := lookupServer(name)
+		sr := runIdleServer(ctx, env, def, cfg, i)
+		if sr.Error != "" && firstErr == nil {
+			firstErr = fmt.Errorf("bench: %s: %s", name, sr.Error)
+		}
+		res.Servers = append(res.Servers, sr)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	res.computeRatios()
+
+	if cfg.out != "" {
+		if err := res.writeJSON(cfg.out); err != nil {
+			return err
+		}
+		logf("wrote %s", cfg.out)
+	}
+	if cfg.md {
+		fmt.Print(res.markdown())
+	} else if err := res.encodeJSON(os.Stdout); err != nil {
+		return err
+	}
+	return firstErr
+}
+
+// runIdleServer measures one server. It never returns with a process of its
+// own still running.
+func runIdleServer(ctx context.Context, env *runEnv, def serverDef, cfg idleConfig, idx int) (sr serverResult) {
+	sr = serverResult{Name: def.Name, Desc: def.Desc}
+	fail := func(err error) serverResult {
+		sr.Error = err.Error()
+		logf("[%s] error: %v", def.Name, err)
+		return sr
+	}
+	logf("[%s] preparing", def.Name)
+	argv, err := def.Prepare(ctx, env)
+	if err != nil {
+		return fail(err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return fail(err)
+	}
+	srv, err := startServer(ctx, env, def.Name, argv(port), port, 30*time.Second)
+	if err != nil {
+		return fail(err)
+	}
+	defer srv.stop()
+	logf("[%s] pid %d listening on %s", def.Name, srv.pid, srv.addr)
+
+	// Baseline: the server's RSS with no session, after the same settle time.
+	if err := sleepCtx(ctx, cfg.settle); err != nil {
+		return fail(err)
+	}
+	if sr.BaselineRSSKiB, _, err = sampleRSS(ctx, srv.pid, cfg.samples, cfg.sampleGap); err != nil {
+		return fail(err)
+	}
+	logf("[%s] baseline RSS %s", def.Name, fmtKiB(float64(sr.BaselineRSSKiB)))
+
+	top := cfg.ns[len(cfg.ns)-1]
+	pool, err := startPool(poolConfig{
+		addr: srv.addr, path: def.Path,
+		workers:     (top + cfg.perWorker - 1) / cfg.perWorker,
+		srcsPer:     cfg.srcsPer,
+		srcBase:     10 + idx%200, // fresh source addresses per server
+		concurrency: cfg.concurrency,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	// Kill the server first: its side of each connection then takes the
+	// TIME_WAIT state, not the clients' source ports.
+	defer pool.close()
+	defer srv.stop()
+	if err := pool.waitReady(ctx, 10*time.Second); err != nil {
+		return fail(err)
+	}
+	if nf := pool.status().MinNoFile; nf < uint64(cfg.perWorker)+100 {
+		return fail(fmt.Errorf("bench: workers may open %d files, need %d", nf, cfg.perWorker+100))
+	}
+
+	var rampSeconds float64
+	prev := 0
+	for _, n := range cfg.ns {
+		elapsed, err := ramp(ctx, def.Name, srv, pool, n, prev, cfg.stepTimeout)
+		if err != nil {
+			return fail(err)
+		}
+		rampSeconds += elapsed.Seconds()
+		pt := idlePoint{N: n, RampSeconds: round(elapsed.Seconds(), 3)}
+		if elapsed > 0 {
+			pt.ConnectsPerSec = round(float64(n-prev)/elapsed.Seconds(), 0)
+		}
+		if err := sleepCtx(ctx, cfg.settle); err != nil {
+			return fail(err)
+		}
+		pt.RSSKiB, pt.RSSSamplesKiB, err = sampleRSS(ctx, srv.pid, cfg.samples, cfg.sampleGap)
+		if err != nil {
+			return fail(err)
+		}
+		pt.Sessions = pool.status().Connected
+		sr.Points = append(sr.Points, pt)
+		logf("[%s] N=%d sessions=%d RSS %s (%.0f connects/s)", def.Name, n, pt.Sessions, fmtKiB(float64(pt.RSSKiB)), pt.ConnectsPerSec)
+		prev = n
+	}
+	if rampSeconds > 0 {
+		sr.ConnectsPerSec = round(float64(top)/rampSeconds, 0)
+	}
+
+	// Idle CPU at the top N: the clients only answer pings now.
+	logf("[%s] idle CPU window %v at N=%d", def.Name, cfg.cpuWindow, top)
+	s0, err := readCPU(srv.pid)
+	if err != nil {
+		return fail(err)
+	}
+	c0, t0 := pool.cpu(), time.Now()
+	if err := sleepCtx(ctx, cfg.cpuWindow); err != nil {
+		return fail(err)
+	}
+	s1, err := readCPU(srv.pid)
+	if err != nil {
+		return fail(err)
+	}
+	wall := time.Since(t0).Seconds()
+	sr.IdleCPUPercent = round(100*(s1-s0)/wall, 2)
+	sr.ClientCPUPercent = round(100*(pool.cpu()-c0)/wall, 2)
+
+	st := pool.status()
+	sr.Failed, sr.Lost, sr.Pongs = st.Failed, st.Lost, st.Pongs
+	ends, lsq := slopes(sr.Points)
+	sr.SlopeEndsKiB, sr.SlopeLSQKiB = round(ends, 3), round(lsq, 3)
+	logf("[%s] %.2f KiB/session (ends), %.2f KiB/session (least squares), idle CPU %.2f%%, clients %.2f%%, lost %d, failed %d",
+		def.Name, sr.SlopeEndsKiB, sr.SlopeLSQKiB, sr.IdleCPUPercent, sr.ClientCPUPercent, sr.Lost, sr.Failed)
+	if st.Lost > 0 {
+		sr.Error = fmt.Sprintf("%d sessions lost during the run (last error: %s)", st.Lost, st.Err)
+	}
+	return sr
+}
+
+// ramp raises the pool to n sessions, printing progress every second, and
+// returns the time it took.
+func ramp(ctx context.Context, name string, srv *serverProc, pool *clientPool, n, prev int, timeout time.Duration) (time.Duration, error) {
+	start := time.Now()
+	if err := pool.setTarget(n); err != nil {
+		return 0, err
+	}
+	deadline := start.Add(timeout)
+	lastPrint, lastCount := start, prev
+	for {
+		st := pool.status()
+		if st.AllDone {
+			elapsed := time.Since(start)
+			if st.Connected < n {
+				return elapsed, fmt.Errorf("reached %d of %d sessions (failed %d, lost %d; last error: %s)", st.Connected, n, st.Failed, st.Lost, st.Err)
+			}
+			logf("[%s] ramp to %d done in %.1fs", name, n, elapsed.Seconds())
+			return elapsed, nil
+		}
+		if now := time.Now(); now.Sub(lastPrint) >= time.Second {
+			rate := float64(st.Connected-lastCount) / now.Sub(lastPrint).Seconds()
+			logf("[%s] ramp to %d: %d connected (%.0f/s), %d in flight, %d failed, %d lost", name, n, st.Connected, rate, st.InFlight, st.Failed, st.Lost)
+			lastPrint, lastCount = now, st.Connected
+		}
+		if !srv.alive() {
+			return 0, fmt.Errorf("server exited during the ramp; log %s:\n%s", srv.logPath, tail(srv.logPath, 2000))
+		}
+		if err := pool.anyDead(); err != nil {
+			return 0, err
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("ramp to %d timed out after %v at %d sessions (last error: %s)", n, timeout, st.Connected, st.Err)
+		}
+		if err := sleepCtx(ctx, 10*time.Millisecond); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// sampleRSS takes k samples of VmRSS, gap apart, and returns their median.
+func sampleRSS(ctx context.Context, pid, k int, gap time.Duration) (int64, []int64, error) {
+	samples := make([]int64, 0, k)
+	for i := range k {
+		if i > 0 {
+			if err := sleepCtx(ctx, gap); err != nil {
+				return 0, nil, err
+			}
+		}
+		v, err := readRSS(pid)
+		if err != nil {
+			return 0, nil, err
+		}
+		samples = append(samples, v)
+	}
+	return median(samples), samples, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// moduleRoot walks up from the working directory to the directory holding
+// go.mod, so the bench runs from anywhere inside the repository.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for range 64 {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	return "", errors.New("bench: run inside the riptide module (no go.mod found)")
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)
+}

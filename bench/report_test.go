@@ -1,0 +1,70 @@
+package main
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		in   []int64
+		want int64
+	}{
+		{[]int64{5}, 5},
+		{[]int64{3, 1, 2}, 2},
+		{[]int64{4, 1, 3, 2}, 2},
+		{nil, 0},
+	} {
+		if got := median(tc.in); got != tc.want {
+			t.Errorf("median(%v) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestSlopes(t *testing.T) {
+	// RSS = 1000 KiB + 2 KiB per session, with the middle point 30 KiB high.
+	pts := []idlePoint{
+		{Sessions: 1000, RSSKiB: 3000},
+		{Sessions: 2000, RSSKiB: 5030},
+		{Sessions: 3000, RSSKiB: 7000},
+	}
+	ends, lsq := slopes(pts)
+	if ends != 2 {
+		t.Errorf("ends = %v, want 2", ends)
+	}
+	if math.Abs(lsq-2) > 1e-9 {
+		t.Errorf("lsq = %v, want 2", lsq)
+	}
+	if e, l := slopes(pts[:1]); e != 0 || l != 0 {
+		t.Errorf("one point: %v %v, want 0 0", e, l)
+	}
+}
+
+func TestMarkdownRatios(t *testing.T) {
+	r := idleResults{
+		Settings: idleSettings{N: []int{1000, 2000}},
+		Servers: []serverResult{
+			{Name: "riptide", BaselineRSSKiB: 1024, Points: []idlePoint{{N: 1000, Sessions: 1000, RSSKiB: 2048}, {N: 2000, Sessions: 2000, RSSKiB: 3072}},
+				SlopeEndsKiB: 1, SlopeLSQKiB: 1, ConnectsPerSec: 1000, IdleCPUPercent: 0},
+			{Name: "node", BaselineRSSKiB: 1024, Points: []idlePoint{{N: 1000, Sessions: 1000, RSSKiB: 6144}, {N: 2000, Sessions: 2000, RSSKiB: 16384}},
+				SlopeEndsKiB: 10, SlopeLSQKiB: 10, ConnectsPerSec: 500, IdleCPUPercent: 3},
+		},
+	}
+	r.computeRatios()
+	if got := r.Servers[1].Ratios["rss_at_1000"]; got != 3 {
+		t.Errorf("rss_at_1000 ratio = %v, want 3", got)
+	}
+	if _, ok := r.Servers[1].Ratios[ratioIdleCPU]; ok {
+		t.Error("a ratio to a zero figure must be absent")
+	}
+	md := r.markdown()
+	for _, want := range []string{
+		"| riptide | 1.0 MiB | 2.0 MiB | 3.0 MiB | 1.00 | 1.00 | 1000 | 0.00 |",
+		"| node | 1.0 MiB | 6.0 MiB (3.00×) | 16.0 MiB (5.33×) | 10.00 (10.00×) | 10.00 (10.00×) | 500 (0.50×) | 3.00 |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}

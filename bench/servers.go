@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// serverDef describes one server under test. The bench knows a server only
+// by the command that starts it on a given port and by the Engine.IO path it
+// serves; everything else is measured from outside.
+type serverDef struct {
+	Name string
+	Desc string
+	Path string // Engine.IO path, with the trailing slash
+	// Prepare runs once per bench run (e.g. builds a binary into env.tmp)
+	// and returns the argv that starts the server on 127.0.0.1:port.
+	Prepare func(ctx context.Context, env *runEnv) (argv func(port int) []string, err error)
+}
+
+// runEnv is what server definitions may use: the module root and a scratch
+// directory removed at the end of the run.
+type runEnv struct {
+	root string
+	tmp  string
+}
+
+// serverDefs is the table of known servers, in the order they are listed by
+// --help. Issue 4 adds Node socket.io and a Go port here.
+var serverDefs = []serverDef{
+	{
+		Name:    "riptide",
+		Desc:    "riptide (./cmd/riptide, default options)",
+		Path:    "/socket.io/",
+		Prepare: prepareGoBinary("riptide", "./cmd/riptide"),
+	},
+	{
+		Name:    "node",
+		Desc:    "Node engine.io 6.6 (bench/servers/node-engineio.js, default options)",
+		Path:    "/socket.io/",
+		Prepare: prepareNodeScript("bench/servers/node-engineio.js"),
+	},
+}
+
+func lookupServer(name string) (serverDef, bool) {
+	for _, d := range serverDefs {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	return serverDef{}, false
+}
+
+func serverNames() []string {
+	names := make([]string, len(serverDefs))
+	for i, d := range serverDefs {
+		names[i] = d.Name
+	}
+	return names
+}
+
+// prepareGoBinary builds pkg (relative to the module root) into the scratch
+// directory, so the measured process is the server itself and not `go run`.
+func prepareGoBinary(name, pkg string) func(context.Context, *runEnv) (func(int) []string, error) {
+	return func(ctx context.Context, env *runEnv) (func(int) []string, error) {
+		bin := filepath.Join(env.tmp, name)
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
+		cmd.Dir = env.root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("bench: go build %s: %w\n%s", pkg, err, out)
+		}
+		return func(port int) []string {
+			return []string{bin, "--addr", "127.0.0.1:" + strconv.Itoa(port)}
+		}, nil
+	}
+}
+
+// prepareNodeScript checks that node and the script exist. The script must
+// accept --port N and listen on 127.0.0.1.
+func prepareNodeScript(script string) func(context.Context, *runEnv) (func(int) []string, error) {
+	return func(_ context.Context, env *runEnv) (func(int) []string, error) {
+		node, err := exec.LookPath("node")
+		if err != nil {
+			return nil, err
+		}
+		path := filepath.Join(env.root, script)
+		if _, err := os.Stat(path); err != nil {
+			return nil, err
+		}
+		return func(port int) []string {
+			return []string{node, path, "--port", strconv.Itoa(port)}
+		}, nil
+	}
+}
+
+// serverProc is a started server process.
+type serverProc struct {
+	cmd     *exec.Cmd
+	pid     int
+	addr    string
+	logPath string
+	exited  chan struct{} // closed when the process has been reaped
+	waitErr error
+}
+
+// startServer starts argv with its output going to a log file in env.tmp and
+// waits until its port accepts TCP connections or ready time has passed.
+func startServer(ctx context.Context, env *runEnv, name string, argv []string, port int, ready time.Duration) (*serverProc, error) {
+	logPath := filepath.Join(env.tmp, name+".log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close() // the child keeps its own descriptor
+
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = env.root
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// If the bench dies without cleaning up, the kernel kills the server.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &serverProc{
+		cmd: cmd, pid: cmd.Process.Pid, logPath: logPath,
+		addr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		exited: make(chan struct{}),
+	}
+	go func() { p.waitErr = cmd.Wait(); close(p.exited) }()
+
+	deadline := time.Now().Add(ready)
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.exited:
+			return nil, fmt.Errorf("bench: %s exited before listening (%v); log %s:\n%s", name, p.waitErr, logPath, tail(logPath, 2000))
+		case <-ctx.Done():
+			p.stop()
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		c, err := net.DialTimeout("tcp", p.addr, time.Second)
+		if err == nil {
+			c.Close()
+			return p, nil
+		}
+	}
+	p.stop()
+	return nil, fmt.Errorf("bench: %s did not listen on %s within %v; log %s:\n%s", name, p.addr, ready, logPath, tail(logPath, 2000))
+}
+
+// alive reports whether the server process is still running.
+func (p *serverProc) alive() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// stop ends the server by PID: SIGTERM, then SIGKILL after 5 s.
+func (p *serverProc) stop() {
+	if !p.alive() {
+		return
+	}
+	_ = syscall.Kill(p.pid, syscall.SIGTERM)
+	select {
+	case <-p.exited:
+		return
+	case <-time.After(5 * time.Second):
+	}
+	_ = syscall.Kill(p.pid, syscall.SIGKILL)
+	select {
+	case <-p.exited:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// freePort asks the kernel for a free loopback port. Another process could
+// take it before the server binds it; startServer then fails visibly.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// readRSS returns VmRSS of pid in KiB, from /proc/PID/status.
+func readRSS(pid int) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest) // "12345 kB"
+			if len(f) < 1 {
+				break
+			}
+			return strconv.ParseInt(f[0], 10, 64)
+		}
+	}
+	return 0, errors.New("bench: no VmRSS in /proc status")
+}
+
+// clockTicks is USER_HZ, the unit of utime/stime in /proc/PID/stat. It is
+// 100 on every Linux architecture Go supports (the kernel ABI fixes it).
+const clockTicks = 100
+
+// readCPU returns utime+stime of pid (all threads) in seconds.
+func readCPU(pid int) (float64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// comm (field 2) may hold spaces and parentheses: fields count from the
+	// last ')'. After it, field 3 (state) is index 0, utime (14) index 11.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, errors.New("bench: malformed /proc stat")
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, errors.New("bench: short /proc stat")
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return float64(ut+st) / clockTicks, nil
+}
+
+// tail returns at most the last n bytes of a file, for error messages.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}

@@ -1,0 +1,89 @@
+package engine
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Sentinel errors returned by Session methods.
+var (
+	ErrClosed = errors.New("engine: session closed")
+)
+
+// ErrorCode is an Engine.IO HTTP error code, as the Node server sends it in
+// {"code":N,"message":"..."} bodies. docs/protocol.md lists them with their statuses.
+type ErrorCode int
+
+// The reference's codes (engine.io Server.errors).
+const (
+	CodeUnknownTransport           ErrorCode = 0
+	CodeUnknownSID                 ErrorCode = 1
+	CodeBadHandshakeMethod         ErrorCode = 2
+	CodeBadRequest                 ErrorCode = 3
+	CodeForbidden                  ErrorCode = 4
+	CodeUnsupportedProtocolVersion ErrorCode = 5
+)
+
+var codeMessages = [...]string{
+	"Transport unknown",
+	"Session ID unknown",
+	"Bad handshake method",
+	"Bad request",
+	"Forbidden",
+	"Unsupported protocol version",
+}
+
+// Message returns the reference's message for the code.
+func (c ErrorCode) Message() string {
+	if int(c) < len(codeMessages) {
+		return codeMessages[c]
+	}
+	return "Bad request"
+}
+
+// Status is 403 for Forbidden and 400 for every other code, as in the reference.
+func (c ErrorCode) Status() int {
+	if c == CodeForbidden {
+		return 403
+	}
+	return 400
+}
+
+// appendErrorJSON appends {"code":N,"message":"..."}.
+func appendErrorJSON(dst []byte, c ErrorCode, msg string) []byte {
+	dst = append(dst, `{"code":`...)
+	dst = strconv.AppendInt(dst, int64(c), 10)
+	dst = append(dst, `,"message":`...)
+	dst = appendJSONString(dst, msg)
+	return append(dst, '}')
+}
+
+// CloseReason says why a session ended, with the reference's strings.
+type CloseReason string
+
+// Reasons passed to Handler.OnClose.
+const (
+	ReasonTransportClose CloseReason = "transport close" // the client closed the transport or sent a close packet
+	ReasonTransportError CloseReason = "transport error" // the transport broke (dropped poll, protocol violation)
+	ReasonPingTimeout    CloseReason = "ping timeout"    // no pong within pingTimeout
+	ReasonParseError     CloseReason = "parse error"     // an undecodable packet
+	ReasonForcedClose    CloseReason = "forced close"    // Session.Close or server shutdown
+)
+
+// appendJSONString appends s as a JSON string literal.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '"')
+}

@@ -1,0 +1,497 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/riptide-io/riptide/codec/eio"
+	"github.com/riptide-io/riptide/server/http1"
+)
+
+// reqPool holds request scratch: an http1.Request is a few KiB (its header array), so it is
+// per request in flight, never per connection.
+var reqPool = sync.Pool{New: func() any { return new(http1.Request) }}
+
+// httpTraffic serves the HTTP/1.1 requests buffered on c, in order (pipelining), until one
+// parks (a long-poll GET with nothing to send), upgrades to WebSocket, or bytes run out.
+func (l *Listener) httpTraffic(c gnet.Conn, cs *connState) gnet.Action {
+	if cs.sess != nil {
+		released, closeConn := l.releasePoll(c, cs)
+		if !released {
+			return gnet.None // still parked; pipelined bytes wait in gnet's buffer
+		}
+		if closeConn {
+			return gnet.Close
+		}
+	}
+	req := reqPool.Get().(*http1.Request)
+	defer reqPool.Put(req)
+	for {
+		buf, _ := c.Peek(-1)
+		if len(buf) == 0 {
+			return gnet.None
+		}
+		req.Reset()
+		n, err := http1.Parse(buf, req, l.cfg.MaxHeaderBytes)
+		if errors.Is(err, http1.ErrIncomplete) {
+			return gnet.None
+		}
+		if err != nil {
+			status := 400
+			if errors.Is(err, http1.ErrHeadTooLarge) {
+				status = 431
+			}
+			writeSimple(c, status, "text/plain; charset=utf-8", []byte(http1.StatusText(status)), false, nil)
+			return gnet.Close
+		}
+		next, action := l.serveRequest(c, cs, req, buf, n)
+		switch next {
+		case reqWait:
+			return action
+		case reqDone:
+			if action != gnet.None {
+				return action
+			}
+		case reqParked, reqUpgraded:
+			return action
+		}
+	}
+}
+
+type reqOutcome uint8
+
+const (
+	reqDone     reqOutcome = iota // answered and discarded; serve the next pipelined request
+	reqWait                       // the body is not all here yet (nothing discarded)
+	reqParked                     // a long-poll GET is parked on c
+	reqUpgraded                   // c now speaks WebSocket
+)
+
+// serveRequest answers one parsed request head at the start of buf (head length n).
+func (l *Listener) serveRequest(c gnet.Conn, cs *connState, req *http1.Request, buf []byte, n int) (reqOutcome, gnet.Action) {
+	if req.Chunked {
+		// Neither engine.io-client nor browsers chunk polling bodies; refuse rather than guess.
+		writeSimple(c, 411, "text/plain; charset=utf-8", []byte(http1.StatusText(411)), false, nil)
+		return reqDone, gnet.Close
+	}
+	cl := int(max(req.ContentLength, 0))
+	srv := l.match(req.Target)
+	if srv == nil {
+		return l.serveOther(c, req, buf, n, cl)
+	}
+	return srv.serve(l, c, cs, req, buf, n, cl)
+}
+
+func (l *Listener) match(target []byte) *Server {
+	for _, s := range l.servers {
+		if bytes.HasPrefix(target, []byte(s.opts.Path)) {
+			return s
+		}
+	}
+	return nil
+}
+
+// serveOther answers a non-Engine.IO request through the HTTP hook.
+func (l *Listener) serveOther(c gnet.Conn, req *http1.Request, buf []byte, n, cl int) (reqOutcome, gnet.Action) {
+	if cl > 1<<20 {
+		writeSimple(c, 413, "text/plain; charset=utf-8", []byte(http1.StatusText(413)), false, nil)
+		return reqDone, gnet.Close
+	}
+	if len(buf) < n+cl {
+		return reqWait, gnet.None
+	}
+	resp := HTTPResponse{Status: 404, Body: []byte("Not Found")}
+	if l.cfg.HTTP != nil {
+		resp = l.cfg.HTTP(req, buf[n:n+cl])
+	}
+	if resp.Status == 0 {
+		resp.Status = 200
+	}
+	if resp.ContentType == "" {
+		resp.ContentType = "text/plain; charset=utf-8"
+	}
+	var extra []byte
+	for _, h := range resp.Header {
+		extra = appendHeaderLine(extra, h[0], h[1])
+	}
+	body := resp.Body
+	if bytes.Equal(req.Method, []byte("HEAD")) {
+		body = nil
+	}
+	writeSimple(c, resp.Status, resp.ContentType, body, req.KeepAlive, extra)
+	_, _ = c.Discard(n + cl)
+	if !req.KeepAlive {
+		return reqDone, gnet.Close
+	}
+	return reqDone, gnet.None
+}
+
+// serve answers one request for this Engine.IO server, following engine.io's
+// handleRequest/handleUpgrade and verify.
+func (srv *Server) serve(l *Listener, c gnet.Conn, cs *connState, req *http1.Request, buf []byte, n, cl int) (reqOutcome, gnet.Action) {
+	opts := &srv.opts
+	scratch := bytebufferpool.Get()
+	defer bytebufferpool.Put(scratch)
+	origin := req.HeaderValue("Origin")
+	if opts.CORS != nil {
+		if bytes.Equal(req.Method, []byte("OPTIONS")) && !req.Upgrade {
+			if len(buf) < n+cl {
+				return reqWait, gnet.None
+			}
+			scratch.B = opts.CORS.appendPreflight(scratch.B[:0], origin, req.HeaderValue("Access-Control-Request-Headers"))
+			writeSimple(c, 204, "", nil, req.KeepAlive, scratch.B)
+			return l.finish(c, req, n+cl)
+		}
+		scratch.B = opts.CORS.appendCORS(scratch.B[:0], origin)
+	}
+	cors := scratch.B
+
+	// verify, in the reference's order.
+	transport, _ := req.QueryValue("transport")
+	sid, hasSID := req.QueryValue("sid")
+	hasSID = hasSID && len(sid) > 0
+	var sess *Session
+	code := ErrorCode(-1)
+	msg := ""
+	switch {
+	case !opts.allows(Transport(transport)):
+		code = CodeUnknownTransport
+	case !validOrigin(origin):
+		code = CodeBadRequest
+	case hasSID:
+		sess = srv.Session(string(sid))
+		switch {
+		case sess == nil:
+			code = CodeUnknownSID
+		case !req.Upgrade && sess.Transport() != Transport(transport):
+			code = CodeBadRequest
+		}
+	default:
+		switch {
+		case !bytes.Equal(req.Method, []byte("GET")):
+			code = CodeBadHandshakeMethod
+		case Transport(transport) == WebSocket && !req.Upgrade:
+			code = CodeBadRequest
+		default:
+			if v, _ := req.QueryValue("EIO"); string(v) != "4" {
+				code = CodeUnsupportedProtocolVersion
+			}
+		}
+	}
+	if code < 0 && !hasSID && opts.AllowRequest != nil {
+		hs := newRequest(buf[:n], c.RemoteAddr().String(), time.Now())
+		if err := opts.AllowRequest(hs); err != nil {
+			code, msg = CodeForbidden, err.Error()
+		}
+	}
+	if code >= 0 {
+		if msg == "" {
+			msg = code.Message()
+		}
+		if req.Upgrade {
+			writeAbortUpgrade(c, msg)
+			return reqDone, gnet.Close
+		}
+		body := appendErrorJSON(nil, code, msg)
+		whole := len(buf) >= n+cl
+		writeSimple(c, code.Status(), "application/json", body, req.KeepAlive && whole, cors)
+		if !whole {
+			return reqDone, gnet.Close
+		}
+		return l.finish(c, req, n+cl)
+	}
+
+	if req.Upgrade {
+		if Transport(transport) != WebSocket {
+			writeAbortUpgrade(c, CodeBadRequest.Message())
+			return reqDone, gnet.Close
+		}
+		return l.upgradeWebSocket(c, cs, srv, sess, req, buf, n)
+	}
+	switch {
+	case sess == nil:
+		return l.pollHandshake(c, srv, req, buf, n, cors)
+	case bytes.Equal(req.Method, []byte("GET")):
+		return l.pollGet(c, cs, sess, req, n, cors)
+	case bytes.Equal(req.Method, []byte("POST")):
+		if int64(cl) > opts.MaxHTTPBufferSize {
+			// Checked from the length header, before buffering the body. The reference
+			// answers 413 and keeps the session; the body is unread, so this connection closes.
+			writeSimple(c, 413, "", nil, false, cors)
+			return reqDone, gnet.Close
+		}
+		if len(buf) < n+cl {
+			return reqWait, gnet.None
+		}
+		return l.pollPost(c, sess, req, buf[n:n+cl], n+cl, cors)
+	default:
+		if len(buf) < n+cl {
+			return reqWait, gnet.None
+		}
+		writeSimple(c, 500, "", nil, req.KeepAlive, cors)
+		return l.finish(c, req, n+cl)
+	}
+}
+
+// finish discards an answered request and says whether the connection stays open.
+func (l *Listener) finish(c gnet.Conn, req *http1.Request, total int) (reqOutcome, gnet.Action) {
+	_, _ = c.Discard(total)
+	if !req.KeepAlive {
+		return reqDone, gnet.Close
+	}
+	return reqDone, gnet.None
+}
+
+// validOrigin mirrors engine.io's checkInvalidHeaderChar on the Origin header.
+func validOrigin(o []byte) bool {
+	for _, b := range o {
+		if (b < 0x20 && b != '\t') || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// pollHandshake opens a session over polling: the GET is answered with the open packet.
+func (l *Listener) pollHandshake(c gnet.Conn, srv *Server, req *http1.Request, buf []byte, n int, cors []byte) (reqOutcome, gnet.Action) {
+	s := newSession(srv, newRequest(buf[:n], c.RemoteAddr().String(), time.Now()), Polling)
+	body := bytebufferpool.Get()
+	body.B = srv.appendOpen(body.B, s.id, srv.upgradesPolling)
+	extra := append([]byte(nil), cors...)
+	extra = appendHeaderLine(extra, "Cache-Control", "no-store")
+	if srv.opts.Cookie != nil {
+		extra = srv.opts.Cookie.appendSetCookie(extra, s.id)
+	}
+	writeSimple(c, 200, "text/plain; charset=UTF-8", body.B, req.KeepAlive, extra)
+	bytebufferpool.Put(body)
+	srv.open(s)
+	return l.finish(c, req, n)
+}
+
+func (srv *Server) appendOpen(dst []byte, sid string, upgrades bool) []byte {
+	h := eio.Handshake{
+		SID:          sid,
+		PingInterval: srv.opts.PingInterval.Milliseconds(),
+		PingTimeout:  srv.opts.PingTimeout.Milliseconds(),
+		MaxPayload:   srv.opts.MaxHTTPBufferSize,
+	}
+	if upgrades {
+		h.Upgrades = upgradesWebSocket
+	}
+	return eio.AppendOpen(dst, h)
+}
+
+var upgradesWebSocket = []string{"websocket"}
+
+// open registers a new session, arms its first ping and tells the handler.
+func (srv *Server) open(s *Session) {
+	srv.add(s)
+	s.mu.Lock()
+	s.phase = phasePing
+	srv.wheel.Schedule(&s.hb, time.Now().Add(srv.opts.PingInterval))
+	s.mu.Unlock()
+	srv.handler.OnOpen(s)
+}
+
+// pollGet serves a long-poll GET: answered at once when packets wait, parked otherwise.
+func (l *Listener) pollGet(c gnet.Conn, cs *connState, s *Session, req *http1.Request, n int, cors []byte) (reqOutcome, gnet.Action) {
+	_, _ = c.Discard(n)
+	s.mu.Lock()
+	if s.get != nil {
+		// Overlapping GETs: the reference answers 400 and closes the session, whose pending
+		// GET then gets a close packet.
+		s.mu.Unlock()
+		writeSimple(c, 400, "", nil, req.KeepAlive, cors)
+		s.terminate(ReasonTransportError)
+		return l.keep(req)
+	}
+	body := bytebufferpool.Get()
+	defer bytebufferpool.Put(body)
+	closing := false
+	switch {
+	case s.transport != Polling:
+		s.mu.Unlock() // upgraded between verify and here
+		body := appendErrorJSON(nil, CodeBadRequest, CodeBadRequest.Message())
+		writeSimple(c, 400, "application/json", body, req.KeepAlive, cors)
+		return l.keep(req)
+	case s.state == stateClosed:
+		body.B = append(body.B, '1')
+	case s.upg != nil && s.upg.probed:
+		body.B = append(body.B, '6') // the reference forces a polling cycle so the upgrade can finish
+	case s.state == stateClosing:
+		body.B = s.drainPollingLocked(body.B)
+		body.B = appendPayloadPacket(body.B, eio.Packet{Type: eio.Close})
+		closing = true
+	case s.out != nil:
+		body.B = s.drainPollingLocked(body.B)
+	default:
+		s.get = c
+		s.wakeQueued = false
+		cs.sess = s
+		cs.keepAlive = req.KeepAlive
+		cs.cors = append(cs.cors[:0], cors...)
+		s.mu.Unlock()
+		return reqParked, gnet.None
+	}
+	s.mu.Unlock()
+	writePollResponse(c, body.B, req.KeepAlive, cors)
+	if closing {
+		s.terminate(ReasonForcedClose)
+	}
+	return l.keep(req)
+}
+
+func (l *Listener) keep(req *http1.Request) (reqOutcome, gnet.Action) {
+	if !req.KeepAlive {
+		return reqDone, gnet.Close
+	}
+	return reqDone, gnet.None
+}
+
+// releasePoll answers a parked GET if its session has something for it. It reports whether
+// the GET was answered and whether the connection must then close.
+func (l *Listener) releasePoll(c gnet.Conn, cs *connState) (released, closeConn bool) {
+	s := cs.sess
+	body := bytebufferpool.Get()
+	defer bytebufferpool.Put(body)
+	closing := false
+	s.mu.Lock()
+	switch {
+	case s.get != c:
+		// Not parked any more (the session moved on); nothing to answer.
+		s.mu.Unlock()
+		cs.sess = nil
+		return true, !cs.keepAlive
+	case s.state == stateClosed:
+		body.B = append(body.B, '1')
+	case s.noop:
+		body.B = append(body.B, '6')
+		s.noop = false
+	case s.state == stateClosing:
+		body.B = s.drainPollingLocked(body.B)
+		body.B = appendPayloadPacket(body.B, eio.Packet{Type: eio.Close})
+		closing = true
+	case s.out != nil && (s.upg == nil || !s.upg.probed):
+		body.B = s.drainPollingLocked(body.B)
+	default:
+		s.mu.Unlock()
+		return false, false
+	}
+	s.get = nil
+	s.wakeQueued = false
+	s.mu.Unlock()
+	cs.sess = nil
+	writePollResponse(c, body.B, cs.keepAlive, cs.cors)
+	cs.cors = cs.cors[:0]
+	if closing {
+		s.terminate(ReasonForcedClose)
+	}
+	return true, !cs.keepAlive
+}
+
+// drainPollingLocked encodes the queued records as a polling payload and empties the queue.
+func (s *Session) drainPollingLocked(dst []byte) []byte {
+	out := s.takeOutLocked()
+	if out == nil {
+		return dst
+	}
+	forEachRecord(out.B, func(p eio.Packet) { dst = appendPayloadPacket(dst, p) })
+	bytebufferpool.Put(out)
+	return dst
+}
+
+// appendPayloadPacket appends p to a polling payload, with the separator when needed.
+func appendPayloadPacket(dst []byte, p eio.Packet) []byte {
+	if len(dst) > 0 {
+		dst = append(dst, eio.Separator)
+	}
+	return eio.AppendPollingPacket(dst, p)
+}
+
+// pollPost handles a POST carrying one or more packets.
+func (l *Listener) pollPost(c gnet.Conn, s *Session, req *http1.Request, body []byte, total int, cors []byte) (reqOutcome, gnet.Action) {
+	if bytes.Equal(req.HeaderValue("Content-Type"), []byte("application/octet-stream")) {
+		// v4 clients never send binary bodies; the reference treats it as a transport error.
+		writeSimple(c, 400, "", nil, req.KeepAlive, cors)
+		s.terminate(ReasonTransportError)
+		return l.finish(c, req, total)
+	}
+	// Decode the whole payload first: a bad packet closes the session and none of the
+	// packets is delivered, so a client never sees half a payload applied. Decoding is in
+	// place, and each packet's bytes stay where they are, so the packets stay valid.
+	var arr [16]eio.Packet
+	pkts := arr[:0]
+	rest := body
+	bad := len(body) == 0 // the reference reads an empty body as one empty packet: a parse error
+	for len(rest) > 0 && !bad {
+		pkt, r, _ := eio.NextPacket(rest)
+		rest = r
+		p, err := eio.ParsePollingPacket(pkt)
+		if err != nil {
+			bad = true
+			break
+		}
+		pkts = append(pkts, p)
+	}
+	if bad {
+		writeSimple(c, 400, "", nil, req.KeepAlive, cors)
+		s.terminate(ReasonParseError)
+		return l.finish(c, req, total)
+	}
+	for _, p := range pkts {
+		if !s.onPacket(p) {
+			break
+		}
+	}
+	extra := append(cors, "Cache-Control: no-store\r\n"...)
+	writeSimple(c, 200, "text/html", okBody, req.KeepAlive, extra)
+	return l.finish(c, req, total)
+}
+
+var okBody = []byte("ok")
+
+func writePollResponse(c gnet.Conn, body []byte, keepAlive bool, cors []byte) {
+	h := bytebufferpool.Get()
+	h.B = append(h.B, cors...)
+	h.B = append(h.B, "Cache-Control: no-store\r\n"...)
+	writeSimple(c, 200, "text/plain; charset=UTF-8", body, keepAlive, h.B)
+	bytebufferpool.Put(h)
+}
+
+// writeSimple writes a whole response with one write. extra holds preformatted header lines.
+// Must run on c's event loop.
+func writeSimple(c gnet.Conn, status int, contentType string, body []byte, keepAlive bool, extra []byte) {
+	b := bytebufferpool.Get()
+	b.B = http1.AppendStatusLine(b.B, status)
+	if contentType != "" {
+		b.B = appendHeaderLine(b.B, "Content-Type", contentType)
+	}
+	b.B = append(b.B, "Content-Length: "...)
+	b.B = strconv.AppendInt(b.B, int64(len(body)), 10)
+	b.B = append(b.B, "\r\n"...)
+	b.B = append(b.B, extra...)
+	if !keepAlive {
+		b.B = append(b.B, "Connection: close\r\n"...)
+	}
+	b.B = append(b.B, "\r\n"...)
+	b.B = append(b.B, body...)
+	_, _ = c.Write(b.B)
+	bytebufferpool.Put(b)
+}
+
+// writeAbortUpgrade answers a refused WebSocket upgrade exactly as engine.io's abortUpgrade.
+func writeAbortUpgrade(c gnet.Conn, msg string) {
+	b := bytebufferpool.Get()
+	b.B = append(b.B, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-type: text/html\r\nContent-Length: "...)
+	b.B = strconv.AppendInt(b.B, int64(len(msg)), 10)
+	b.B = append(b.B, "\r\n\r\n"...)
+	b.B = append(b.B, msg...)
+	_, _ = c.Write(b.B)
+	bytebufferpool.Put(b)
+}

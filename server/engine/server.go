@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"hash/maphash"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/riptide-io/riptide/server/internal/deadline"
+)
+
+// Handler receives a server's session events. The Socket.IO layer implements it.
+type Handler interface {
+	// OnOpen is called once per session, right after the handshake was written, on the event
+	// loop that accepted it. It must not block. Set per-session state with Session.SetContext here.
+	OnOpen(s *Session)
+	// OnMessage is called for each message packet, on the event loop that read it, in the order
+	// the client sent them. data is valid only during the call (it points into the loop's
+	// read buffer): copy what you keep. It must not block.
+	OnMessage(s *Session, data []byte, binary bool)
+	// OnClose is called once when the session ends, from an event loop or a timer goroutine.
+	// It must not block.
+	OnClose(s *Session, reason CloseReason)
+}
+
+// Server is one Engine.IO server answering on one path. Serve it with Listen; several
+// servers (on different paths) may share one listener.
+type Server struct {
+	opts    Options
+	handler Handler
+	wheel   *deadline.Wheel
+
+	sessions [64]sessionShard
+	count    atomic.Int64
+
+	// Precomputed open-packet parts: they never change for a server.
+	upgradesPolling bool
+}
+
+type sessionShard struct {
+	mu sync.RWMutex
+	m  map[string]*Session
+}
+
+var shardSeed = maphash.MakeSeed()
+
+// NewServer creates a server with the given options (zero fields take the reference's
+// defaults) and handler.
+func NewServer(opts Options, h Handler) *Server {
+	s := &Server{opts: opts.withDefaults(), handler: h}
+	for i := range s.sessions {
+		s.sessions[i].m = make(map[string]*Session)
+	}
+	s.upgradesPolling = !s.opts.DisallowUpgrades && s.opts.allows(WebSocket)
+	s.wheel = deadline.New(runtime.GOMAXPROCS(0))
+	return s
+}
+
+// Options returns the effective options (defaults filled in).
+func (srv *Server) Options() Options { return srv.opts }
+
+// Path returns the path the server answers on, with its trailing slash.
+func (srv *Server) Path() string { return srv.opts.Path }
+
+// Count returns the number of open sessions. Safe for concurrent use.
+func (srv *Server) Count() int { return int(srv.count.Load()) }
+
+// Session returns the open session with the given id, or nil. Safe for concurrent use.
+func (srv *Server) Session(id string) *Session {
+	sh := srv.shard(id)
+	sh.mu.RLock()
+	s := sh.m[id]
+	sh.mu.RUnlock()
+	return s
+}
+
+// Range calls f for every open session until f returns false. Safe for concurrent use; f
+// must not open or close sessions of this server.
+func (srv *Server) Range(f func(*Session) bool) {
+	for i := range srv.sessions {
+		sh := &srv.sessions[i]
+		sh.mu.RLock()
+		for _, s := range sh.m {
+			if !f(s) {
+				sh.mu.RUnlock()
+				return
+			}
+		}
+		sh.mu.RUnlock()
+	}
+}
+
+// CloseAll closes every session ("forced close"), as Node's engine.close() does.
+func (srv *Server) CloseAll() {
+	var all []*Session
+	srv.Range(func(s *Session) bool { all = append(all, s); return true })
+	for _, s := range all {
+		s.Close()
+	}
+}
+
+func (srv *Server) shard(id string) *sessionShard {
+	return &srv.sessions[maphash.String(shardSeed, id)%uint64(len(srv.sessions))]
+}
+
+func (srv *Server) add(s *Session) {
+	sh := srv.shard(s.id)
+	sh.mu.Lock()
+	sh.m[s.id] = s
+	sh.mu.Unlock()
+	srv.count.Add(1)
+}
+
+func (srv *Server) remove(s *Session) {
+	sh := srv.shard(s.id)
+	sh.mu.Lock()
+	if sh.m[s.id] == s {
+		delete(sh.m, s.id)
+		srv.count.Add(-1)
+	}
+	sh.mu.Unlock()
+}
+
+// newID returns a 20-character id from 15 random bytes, the shape of Node's base64id
+// (base64 with '-' and '_'), so ids look the same to tooling that inspects them.
+func newID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux
+	return base64.URLEncoding.EncodeToString(b[:])
+}

@@ -1,0 +1,316 @@
+package engine
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/riptide-io/riptide/codec/eio"
+	"github.com/riptide-io/riptide/codec/wsframe"
+	"github.com/riptide-io/riptide/server/http1"
+)
+
+const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// upgradeWebSocket completes an HTTP Upgrade into a WebSocket: a new session (no sid) or the
+// probe of a polling session's upgrade (sid).
+func (l *Listener) upgradeWebSocket(c gnet.Conn, cs *connState, srv *Server, sess *Session, req *http1.Request, buf []byte, n int) (reqOutcome, gnet.Action) {
+	key := req.HeaderValue("Sec-WebSocket-Key")
+	if !bytes.Equal(req.Method, []byte("GET")) {
+		writeAbortUpgrade(c, "Invalid HTTP method")
+		return reqDone, gnet.Close
+	}
+	if v := req.HeaderValue("Sec-WebSocket-Version"); !bytes.Equal(v, []byte("13")) && !bytes.Equal(v, []byte("8")) {
+		writeAbortUpgrade(c, "Missing or invalid Sec-WebSocket-Version header")
+		return reqDone, gnet.Close
+	}
+	if !validWSKey(key) {
+		writeAbortUpgrade(c, "Missing or invalid Sec-WebSocket-Key header")
+		return reqDone, gnet.Close
+	}
+	out := bytebufferpool.Get()
+	defer bytebufferpool.Put(out)
+	out.B = append(out.B, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
+	out.B = appendAcceptKey(out.B, key)
+	out.B = append(out.B, "\r\n"...)
+
+	if sess == nil {
+		s := newSession(srv, newRequest(buf[:n], c.RemoteAddr().String(), time.Now()), WebSocket)
+		if srv.opts.Cookie != nil {
+			out.B = srv.opts.Cookie.appendSetCookie(out.B, s.id)
+		}
+		out.B = append(out.B, "\r\n"...)
+		open := bytebufferpool.Get()
+		open.B = srv.appendOpen(open.B, s.id, false)
+		out.B = wsframe.AppendFrame(out.B, ws.OpText, open.B)
+		bytebufferpool.Put(open)
+		s.conn = c
+		cs.kind, cs.srv, cs.sess = kindWebSocket, srv, s
+		_, _ = c.Write(out.B)
+		_, _ = c.Discard(n)
+		srv.open(s)
+		return reqUpgraded, l.wsTraffic(c, cs)
+	}
+
+	out.B = append(out.B, "\r\n"...)
+	_, _ = c.Write(out.B)
+	_, _ = c.Discard(n)
+	cs.kind, cs.srv = kindWebSocket, srv
+	sess.mu.Lock()
+	if sess.state != stateOpen || sess.transport == WebSocket || sess.upg != nil {
+		// Already upgraded, or upgrading: the reference accepts then closes this socket.
+		sess.mu.Unlock()
+		_, _ = c.Write(wsframe.AppendClose(nil, ws.StatusNormalClosure, ""))
+		return reqUpgraded, gnet.Close
+	}
+	u := &upgrade{s: sess, probe: c}
+	u.timer.Init(u)
+	sess.upg = u
+	srv.wheel.Schedule(&u.timer, time.Now().Add(srv.opts.UpgradeTimeout))
+	sess.mu.Unlock()
+	cs.sess, cs.probe = sess, true
+	return reqUpgraded, l.wsTraffic(c, cs)
+}
+
+// validWSKey checks the form the `ws` package requires: 16 bytes in base64 (24 characters).
+func validWSKey(k []byte) bool {
+	if len(k) != 24 || k[22] != '=' || k[23] != '=' {
+		return false
+	}
+	for _, b := range k[:22] {
+		if !(b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '+' || b == '/') {
+			return false
+		}
+	}
+	return true
+}
+
+func appendAcceptKey(dst, key []byte) []byte {
+	h := sha1.New()
+	h.Write(key)
+	h.Write([]byte(wsGUID))
+	var sum [sha1.Size]byte
+	return base64.StdEncoding.AppendEncode(dst, h.Sum(sum[:0]))
+}
+
+// wsTraffic reads the frames buffered on a WebSocket connection and flushes what the session
+// queued for it. It runs on c's event loop, also when Session.Send woke it.
+func (l *Listener) wsTraffic(c gnet.Conn, cs *connState) gnet.Action {
+	s := cs.sess
+	if s == nil {
+		return gnet.Close
+	}
+	if cs.probe {
+		return l.probeTraffic(c, cs, s)
+	}
+	s.mu.Lock()
+	s.inLoop = true
+	open := s.state == stateOpen
+	s.mu.Unlock()
+	action := gnet.None
+	if open {
+		action = l.readFrames(c, cs, s)
+	}
+	s.mu.Lock()
+	s.inLoop = false
+	s.wakeQueued = false
+	out := s.takeOutLocked()
+	state := s.state
+	s.mu.Unlock()
+	if out != nil {
+		_, _ = c.Write(out.B)
+		bytebufferpool.Put(out)
+	}
+	if state != stateOpen && action == gnet.None {
+		_, _ = c.Write(closeNormal)
+		action = gnet.Close
+	}
+	return action
+}
+
+var closeNormal = wsframe.AppendClose(nil, ws.StatusNormalClosure, "")
+
+// probeTraffic serves the WebSocket that probes a polling session's upgrade.
+func (l *Listener) probeTraffic(c gnet.Conn, cs *connState, s *Session) gnet.Action {
+	s.mu.Lock()
+	stillProbe := s.upg != nil && s.upg.probe == c
+	s.mu.Unlock()
+	if !stillProbe {
+		cs.sess = nil // upgrade aborted (timeout) or session gone: close the probe
+		_, _ = c.Write(closeNormal)
+		return gnet.Close
+	}
+	return l.readFrames(c, cs, s)
+}
+
+// readFrames parses the complete frames in c's buffer in place and handles them. Messages
+// are delivered before their bytes are discarded, so handlers see them without a copy.
+func (l *Listener) readFrames(c gnet.Conn, cs *connState, s *Session) gnet.Action {
+	buf, _ := c.Peek(-1)
+	max := cs.srv.opts.MaxHTTPBufferSize
+	off := 0
+	action := gnet.None
+loop:
+	for off < len(buf) {
+		h, hn, err := wsframe.ParseHeader(buf[off:], max)
+		if errors.Is(err, wsframe.ErrNeedMore) {
+			break
+		}
+		if err != nil {
+			action = l.wsFail(c, err)
+			break
+		}
+		end := off + hn + int(h.Length)
+		if end > len(buf) {
+			break // wait for the rest of the payload; gnet keeps it in the connection's buffer
+		}
+		payload := buf[off+hn : end]
+		wsframe.Unmask(payload, h.Mask)
+		off = end
+		switch h.OpCode {
+		case ws.OpPing:
+			_, _ = c.Write(wsframe.AppendFrame(make([]byte, 0, 2+len(payload)), ws.OpPong, payload))
+			continue
+		case ws.OpPong:
+			continue
+		case ws.OpClose:
+			code, err := wsframe.ParseClosePayload(payload)
+			if err != nil {
+				action = l.wsFail(c, err)
+				break loop
+			}
+			if code == ws.StatusNoStatusRcvd {
+				_, _ = c.Write(closeNormal)
+			} else {
+				_, _ = c.Write(wsframe.AppendClose(nil, code, ""))
+			}
+			action = gnet.Close
+			break loop
+		}
+		op, final, err := cs.asm.Frame(h)
+		if err != nil {
+			action = l.wsFail(c, err)
+			break
+		}
+		msg := payload
+		if !final || cs.frag != nil {
+			if cs.frag == nil {
+				cs.frag = bytebufferpool.Get()
+			}
+			if int64(len(cs.frag.B)+len(payload)) > max {
+				action = l.wsFail(c, wsframe.ErrTooBig)
+				break
+			}
+			cs.frag.B = append(cs.frag.B, payload...)
+			if !final {
+				continue
+			}
+			msg = cs.frag.B
+		}
+		var p eio.Packet
+		if op == ws.OpText {
+			if !wsframe.ValidText(msg) {
+				action = l.wsFail(c, wsframe.ErrInvalidUTF8)
+				break
+			}
+			p, err = eio.ParsePacket(msg)
+		} else {
+			p = eio.BinaryPacket(msg)
+		}
+		keep := true
+		switch {
+		case err != nil:
+			// An undecodable Engine.IO packet ends the session, as in the reference.
+			s.terminate(ReasonParseError)
+			keep = false
+		case cs.probe:
+			keep = l.onProbePacket(c, cs, s, p)
+		default:
+			keep = s.onPacket(p)
+		}
+		if cs.frag != nil {
+			bytebufferpool.Put(cs.frag)
+			cs.frag = nil
+		}
+		if !keep {
+			if action == gnet.None && cs.probe {
+				action = gnet.Close
+			}
+			break
+		}
+	}
+	_, _ = c.Discard(off)
+	return action
+}
+
+// wsFail closes the connection with the close code that err carries (1002 by default).
+func (l *Listener) wsFail(c gnet.Conn, err error) gnet.Action {
+	code := ws.StatusProtocolError
+	var pe wsframe.ProtocolError
+	if errors.As(err, &pe) {
+		code = pe.Code
+	}
+	_, _ = c.Write(wsframe.AppendClose(nil, code, ""))
+	return gnet.Close
+}
+
+var probeReply = wsframe.AppendFrame(nil, ws.OpText, []byte("3probe"))
+
+// onProbePacket follows the reference's _maybeUpgrade: "2probe" is answered with "3probe"
+// and the parked GET is released with a noop; "5" moves the session onto this WebSocket and
+// flushes what was held; anything else ends the upgrade.
+func (l *Listener) onProbePacket(c gnet.Conn, cs *connState, s *Session, p eio.Packet) bool {
+	switch {
+	case p.Type == eio.Ping && string(p.Data) == "probe":
+		_, _ = c.Write(probeReply)
+		s.mu.Lock()
+		if s.upg != nil && s.upg.probe == c {
+			s.upg.probed = true
+			if s.get != nil {
+				s.noop = true
+				s.wakeQueued = false
+				s.wakeLocked(s.get)
+			}
+		}
+		s.mu.Unlock()
+		return true
+	case p.Type == eio.Upgrade:
+		s.mu.Lock()
+		if s.upg == nil || s.upg.probe != c || s.state != stateOpen {
+			s.mu.Unlock()
+			return false
+		}
+		s.srv.wheel.Stop(&s.upg.timer)
+		s.upg = nil
+		held := s.takeOutLocked()
+		s.transport = WebSocket
+		s.conn = c
+		s.wakeQueued = false
+		if held != nil {
+			forEachRecord(held.B, func(p eio.Packet) { s.appendLocked(p.Type, p.Data, p.Binary) })
+			bytebufferpool.Put(held)
+		}
+		if s.get != nil {
+			s.noop = true
+			s.wakeLocked(s.get)
+		}
+		s.inLoop = true // readFrames' caller flushes for the main transport; here we do it below
+		out := s.takeOutLocked()
+		s.inLoop = false
+		s.mu.Unlock()
+		cs.probe = false
+		if out != nil {
+			_, _ = c.Write(out.B)
+			bytebufferpool.Put(out)
+		}
+		return true
+	default:
+		return false
+	}
+}

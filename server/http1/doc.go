@@ -1,0 +1,30 @@
+// Package http1 parses HTTP/1.1 request heads in place and appends responses
+// into caller buffers, for a gnet reactor serving Engine.IO: polling GET/POST,
+// CORS preflight OPTIONS, the WebSocket upgrade GET and small requests such as
+// /healthz. Nothing blocks, copies or allocates.
+//
+// The reactor peeks everything buffered and parses one head per iteration:
+//
+//	buf, _ := c.Peek(-1)
+//	n, err := http1.Parse(buf, &loop.req, maxHead) // loop.req: one Request per event loop
+//	// err == ErrIncomplete: consume nothing, wait for the next OnTraffic.
+//	// other err: write AppendErrorResponse(dst, StatusFor(err)) and close.
+//	// ok: buf[:n] is the head, buf[n:] the body (ContentLength bytes) and then
+//	// any pipelined request. Copy out what must outlive the bytes (sid, Origin),
+//	// then Discard(n + body).
+//
+// Parse is stateless: on an incomplete head it is called again with the longer
+// buffer. It rejects a bad request line and bare LFs as soon as they arrive but
+// otherwise only searches for CRLFCRLF; a connection that drips its head can
+// keep FindHeadEnd's scanned offset to make the search linear (gnet#748).
+//
+// Supported: HTTP/1.0 and 1.1, origin/absolute/asterisk(/CONNECT authority)
+// targets, Content-Length bodies, keep-alive and pipelining, Connection token
+// lists, Upgrade: websocket, Expect: 100-continue, empty lines before the
+// request line. Reported but not decoded: Transfer-Encoding: chunked (no
+// chunked body decoder; the server may answer 411). Rejected, matching Node's
+// llhttp where it is strict and RFC 9112 where Node is lax: bare LF, obs-fold,
+// space before colon, control bytes, non-ASCII targets, duplicate
+// Content-Length, Content-Length with Transfer-Encoding, codings other than
+// chunked, HTTP/0.9 and HTTP/2.0 request lines, a missing or repeated Host.
+package http1

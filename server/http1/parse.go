@@ -1,0 +1,508 @@
+package http1
+
+import (
+	"bytes"
+	"errors"
+)
+
+// Parse errors. StatusFor maps each to the status code the server answers with
+// before it closes the connection.
+var (
+	// ErrIncomplete means buf holds no complete head yet: consume nothing and
+	// call Parse again when more bytes have arrived.
+	ErrIncomplete = errors.New("http1: incomplete request head")
+	// ErrHeadTooLarge means the head is longer than maxHead bytes (431, as
+	// Node answers HPE_HEADER_OVERFLOW).
+	ErrHeadTooLarge = errors.New("http1: request head too large")
+	// ErrTooManyHeaders means the head has more than MaxHeaders header lines (431).
+	ErrTooManyHeaders = errors.New("http1: too many header fields")
+	// ErrMalformed is any syntax error in the request line or a header line,
+	// including bare LF line endings, obs-fold and whitespace before a colon.
+	ErrMalformed = errors.New("http1: malformed request head")
+	// ErrUnsupportedVersion means a well-formed version other than HTTP/1.0 and HTTP/1.1.
+	ErrUnsupportedVersion = errors.New("http1: unsupported HTTP version")
+	// ErrBadContentLength means a Content-Length that is not a plain decimal
+	// number, or that appears more than once (Node rejects duplicates even when equal).
+	ErrBadContentLength = errors.New("http1: bad Content-Length")
+	// ErrBadTransferEncoding means a Transfer-Encoding other than a single
+	// "chunked", or any Transfer-Encoding in an HTTP/1.0 request (RFC 9112 6.1).
+	ErrBadTransferEncoding = errors.New("http1: unsupported Transfer-Encoding")
+	// ErrLengthConflict means both Content-Length and Transfer-Encoding: the
+	// request smuggling case of RFC 9112 6.1, rejected like Node does.
+	ErrLengthConflict = errors.New("http1: both Content-Length and Transfer-Encoding")
+	// ErrMissingHost means an HTTP/1.1 request without Host (Node 20's
+	// requireHostHeader default) or a request with two Host lines (RFC 9112 3.2).
+	ErrMissingHost = errors.New("http1: missing or repeated Host")
+)
+
+const (
+	// MaxHeaders is the most header lines a head may carry. Browsers send about
+	// twenty; the array that backs Request.Headers has this many entries.
+	MaxHeaders = 64
+	// DefaultMaxHead is the head size limit used when Parse gets maxHead <= 0:
+	// Node's default --max-http-header-size (16 KiB).
+	DefaultMaxHead = 16 << 10
+)
+
+// Header is one header line. Name is as sent (case preserved), Value has the
+// surrounding spaces and tabs removed. Both point into the parsed buffer.
+type Header struct{ Name, Value []byte }
+
+// Request is one parsed request head. Every []byte field points into the buffer
+// given to Parse and is valid only until the caller discards or overwrites those
+// bytes (for gnet: until Discard or the return from OnTraffic); copy out what must
+// survive. Keep one Request per event loop and reuse it: Headers is backed by an
+// array inside the struct, so Parse never allocates. Do not copy a Request value
+// (the copy's Headers would still point into the original).
+type Request struct {
+	Method   []byte // e.g. "GET"; any token is accepted, the router decides
+	Target   []byte // request-target as sent: "/engine.io/?EIO=4&transport=polling"
+	Path     []byte // Target up to '?' or '#' (the path of an absolute-form target; empty for authority-form)
+	RawQuery []byte // after '?' up to '#', still percent-encoded; empty when absent
+	Host     []byte // Host header value; nil when absent (allowed in HTTP/1.0 only)
+	Minor    int    // HTTP/1.<Minor>: 0 or 1
+
+	Headers []Header // every header line in order, at most MaxHeaders
+
+	// ContentLength is the Content-Length value, -1 when absent. A request with
+	// neither Content-Length nor Chunked has no body.
+	ContentLength int64
+	// Chunked reports Transfer-Encoding: chunked (never together with Content-Length).
+	Chunked bool
+	// KeepAlive reports whether the connection stays open after the response:
+	// HTTP/1.1 unless "Connection: close"; HTTP/1.0 only with "Connection: keep-alive".
+	KeepAlive bool
+	// Upgrade reports an HTTP/1.1 request whose Connection list holds "upgrade"
+	// and whose Upgrade list holds "websocket" (both case-insensitive). The
+	// method and Sec-WebSocket-* headers are the caller's to check.
+	Upgrade bool
+	// ExpectContinue reports "Expect: 100-continue" on HTTP/1.1 (curl sends it
+	// for bodies over 1 KiB and waits a second for "HTTP/1.1 100 Continue").
+	ExpectContinue bool
+
+	hdr [MaxHeaders]Header
+}
+
+// Reset clears r for reuse, dropping its references into the last buffer.
+// Parse calls it itself.
+func (r *Request) Reset() {
+	clear(r.hdr[:len(r.Headers)])
+	r.Method, r.Target, r.Path, r.RawQuery, r.Host = nil, nil, nil, nil, nil
+	r.Minor = 0
+	r.Headers = r.hdr[:0]
+	r.ContentLength = -1
+	r.Chunked, r.KeepAlive, r.Upgrade, r.ExpectContinue = false, false, false, false
+}
+
+// Parse parses one request head at the start of buf into r.
+//
+// On success n is the length of the head including its final CRLFCRLF (and any
+// empty lines before the request line, which RFC 9112 2.2 says to skip); the
+// body, or the next pipelined request, starts at buf[n:]. When buf holds no
+// complete head Parse returns ErrIncomplete if len(buf) <= maxHead, or
+// ErrHeadTooLarge if it is longer; a complete head longer than maxHead is also
+// ErrHeadTooLarge, so the result does not depend on how the bytes were split.
+// maxHead <= 0 means DefaultMaxHead. An incomplete head whose request line or
+// line endings are already wrong fails at once with ErrMalformed, so a client
+// speaking TLS or garbage is refused from its first line. Other errors are final:
+// answer AppendErrorResponse(dst, StatusFor(err)) and close.
+//
+// Line endings must be CRLF; bare LF, bare CR, obs-fold, control characters in
+// values, whitespace before a colon and non-ASCII bytes in the target are
+// rejected (Node's llhttp rejects the same). r's slices point into buf. Parse
+// does not allocate. Event loop only, like r.
+func Parse(buf []byte, r *Request, maxHead int) (n int, err error) {
+	r.Reset()
+	if maxHead <= 0 {
+		maxHead = DefaultMaxHead
+	}
+	start := skipEmptyLines(buf)
+	lim := min(len(buf), maxHead)
+	end := -1
+	if start < lim {
+		if i := bytes.Index(buf[start:lim], crlfcrlf); i >= 0 {
+			end = start + i + 4
+		}
+	}
+	if end < 0 {
+		if len(buf) > maxHead {
+			return 0, ErrHeadTooLarge
+		}
+		if err := checkPartial(buf[start:]); err != nil {
+			return 0, err
+		}
+		return 0, ErrIncomplete
+	}
+	if err := r.parseHead(buf[start:end]); err != nil {
+		r.Reset()
+		return 0, err
+	}
+	return end, nil
+}
+
+var crlfcrlf = []byte("\r\n\r\n")
+
+// FindHeadEnd returns the length of the request head at the start of buf (what
+// Parse would return as n, ignoring maxHead), or -1 when buf holds no complete
+// head yet. scanned is len(buf) of an earlier call on the same, now longer,
+// buffer that returned -1 (0 otherwise): the search resumes there instead of
+// rescanning, so a head trickling in one byte per read costs linear rather than
+// quadratic time (gnet#748). Typical use while a head is incomplete:
+//
+//	if http1.FindHeadEnd(buf, st.scanned) < 0 && len(buf) <= maxHead {
+//		st.scanned = len(buf) // a few bytes of per-connection state
+//		return gnet.None
+//	}
+//	st.scanned = 0
+//	n, err := http1.Parse(buf, &loop.req, maxHead)
+//
+// It does not validate anything; Parse does.
+func FindHeadEnd(buf []byte, scanned int) int {
+	start := skipEmptyLines(buf)
+	// The terminator may straddle the old end: back up three bytes.
+	from := max(start, min(scanned, len(buf))-3)
+	if from >= len(buf) {
+		return -1
+	}
+	if i := bytes.Index(buf[from:], crlfcrlf); i >= 0 {
+		return from + i + 4
+	}
+	return -1
+}
+
+// skipEmptyLines returns the offset past the CRLF pairs at the start of buf.
+func skipEmptyLines(buf []byte) int {
+	i := 0
+	for i+1 < len(buf) && buf[i] == '\r' && buf[i+1] == '\n' {
+		i += 2
+	}
+	return i
+}
+
+// checkPartial rejects an incomplete head that can no longer become valid: a
+// request line that is wrong or is a wrong prefix, or a line feed without a
+// carriage return. It is cheap (one request line, then IndexByte) so that
+// calling Parse on every read of a slowly arriving head stays cheap.
+func checkPartial(p []byte) error {
+	i := bytes.IndexByte(p, '\n')
+	if i < 0 {
+		if len(p) == 1 && p[0] == '\r' {
+			return nil // maybe an empty line before the request line
+		}
+		return checkRequestLinePrefix(p)
+	}
+	if i == 0 || p[i-1] != '\r' {
+		return ErrMalformed
+	}
+	if _, _, _, err := parseRequestLine(p[:i-1]); err != nil {
+		return err
+	}
+	for {
+		p = p[i+1:]
+		if i = bytes.IndexByte(p, '\n'); i < 0 {
+			return nil
+		}
+		if i == 0 || p[i-1] != '\r' {
+			return ErrMalformed
+		}
+	}
+}
+
+// checkRequestLinePrefix reports whether p (no LF yet) can still start a valid
+// request line.
+func checkRequestLinePrefix(p []byte) error {
+	i := 0
+	for i < len(p) && isToken[p[i]] {
+		i++
+	}
+	if i == len(p) {
+		return nil
+	}
+	if i == 0 || p[i] != ' ' {
+		return ErrMalformed
+	}
+	i++
+	for i < len(p) && isTarget[p[i]] {
+		i++
+	}
+	if i == len(p) {
+		return nil
+	}
+	if p[i] != ' ' {
+		return ErrMalformed
+	}
+	v := p[i+1:]
+	const pattern = "HTTP/1.1\r" // bytes 5 and 7 are any digit
+	for j, c := range v {
+		switch {
+		case j >= len(pattern):
+			return ErrMalformed
+		case j == 5 || j == 7:
+			if !isDigit(c) {
+				return ErrMalformed
+			}
+			if j == 5 && c != '1' || j == 7 && c > '1' {
+				return ErrUnsupportedVersion // as the complete line would be
+			}
+		case c != pattern[j]:
+			return ErrMalformed
+		}
+	}
+	return nil
+}
+
+// parseHead parses a complete head: head ends with CRLFCRLF and starts with the
+// request line.
+func (r *Request) parseHead(head []byte) error {
+	i := bytes.IndexByte(head, '\n')
+	if i == 0 || head[i-1] != '\r' {
+		return ErrMalformed
+	}
+	var err error
+	if r.Method, r.Target, r.Minor, err = parseRequestLine(head[:i-1]); err != nil {
+		return err
+	}
+	if err := r.splitTarget(); err != nil {
+		return err
+	}
+	var (
+		hostSeen, teSeen, connClose, connKeepAlive, connUpgrade, upgradeWS bool
+	)
+	p := head[i+1:]
+	for len(p) > 2 { // the last two bytes are the CRLF of the empty line
+		i = bytes.IndexByte(p, '\n')
+		if i <= 0 || p[i-1] != '\r' {
+			return ErrMalformed
+		}
+		line := p[:i-1]
+		p = p[i+1:]
+		// Name: a token right up to the colon. Whitespace before the colon
+		// must be rejected (RFC 9112 5.1), as must obs-fold (a line starting
+		// with SP/HTAB continues the previous one: rejected, RFC 9112 5.2).
+		c := 0
+		for c < len(line) && isToken[line[c]] {
+			c++
+		}
+		if c == 0 || c == len(line) || line[c] != ':' {
+			return ErrMalformed
+		}
+		name := line[:c]
+		v := line[c+1:]
+		for j := 0; j < len(v); j++ {
+			if !isValue[v[j]] {
+				return ErrMalformed
+			}
+		}
+		v = trimOWS(v)
+		if len(r.Headers) == MaxHeaders {
+			return ErrTooManyHeaders
+		}
+		r.Headers = append(r.Headers, Header{Name: name, Value: v})
+
+		// The few headers that decide framing and connection handling.
+		switch len(name) {
+		case 4:
+			if equalFoldLower(name, "host") {
+				if hostSeen {
+					return ErrMissingHost
+				}
+				hostSeen = true
+				r.Host = v
+			}
+		case 6:
+			if equalFoldLower(name, "expect") && equalFoldLower(v, "100-continue") {
+				r.ExpectContinue = r.Minor == 1 // RFC 9110 10.1.1: ignore in HTTP/1.0
+			}
+		case 7:
+			if equalFoldLower(name, "upgrade") && HasToken(v, "websocket") {
+				upgradeWS = true
+			}
+		case 10:
+			if equalFoldLower(name, "connection") {
+				for t, rest := nextToken(v); t != nil; t, rest = nextToken(rest) {
+					switch {
+					case equalFoldLower(t, "close"):
+						connClose = true
+					case equalFoldLower(t, "keep-alive"):
+						connKeepAlive = true
+					case equalFoldLower(t, "upgrade"):
+						connUpgrade = true
+					}
+				}
+			}
+		case 14:
+			if equalFoldLower(name, "content-length") {
+				if r.ContentLength >= 0 {
+					return ErrBadContentLength
+				}
+				n, ok := parseContentLength(v)
+				if !ok {
+					return ErrBadContentLength
+				}
+				r.ContentLength = n
+			}
+		case 17:
+			if equalFoldLower(name, "transfer-encoding") {
+				// Only a single "chunked" coding: anything before it would need
+				// decoding we do not do, anything after it leaves the length
+				// undetermined (RFC 9112 6.3: 400 and close).
+				if teSeen || !equalFoldLower(v, "chunked") {
+					return ErrBadTransferEncoding
+				}
+				teSeen = true
+			}
+		}
+	}
+	if teSeen {
+		if r.Minor == 0 {
+			return ErrBadTransferEncoding
+		}
+		if r.ContentLength >= 0 {
+			return ErrLengthConflict
+		}
+		r.Chunked = true
+	}
+	if !hostSeen && r.Minor == 1 {
+		return ErrMissingHost
+	}
+	r.KeepAlive = !connClose && (r.Minor == 1 || connKeepAlive)
+	// RFC 9110 7.8: a server must ignore Upgrade in an HTTP/1.0 request.
+	r.Upgrade = r.Minor == 1 && connUpgrade && upgradeWS
+	return nil
+}
+
+// parseRequestLine parses "METHOD SP target SP HTTP/1.x" (line without CRLF).
+func parseRequestLine(line []byte) (method, target []byte, minor int, err error) {
+	i := 0
+	for i < len(line) && isToken[line[i]] {
+		i++
+	}
+	if i == 0 || i == len(line) || line[i] != ' ' {
+		return nil, nil, 0, ErrMalformed
+	}
+	method = line[:i]
+	line = line[i+1:]
+	i = 0
+	for i < len(line) && isTarget[line[i]] {
+		i++
+	}
+	// A missing version (HTTP/0.9 style) is malformed; Node accepts it as 1.1.
+	if i == 0 || i == len(line) || line[i] != ' ' {
+		return nil, nil, 0, ErrMalformed
+	}
+	target = line[:i]
+	v := line[i+1:]
+	if len(v) != 8 || string(v[:5]) != "HTTP/" || !isDigit(v[5]) || v[6] != '.' || !isDigit(v[7]) {
+		return nil, nil, 0, ErrMalformed
+	}
+	if v[5] != '1' || v[7] > '1' {
+		return nil, nil, 0, ErrUnsupportedVersion
+	}
+	return method, target, int(v[7] - '0'), nil
+}
+
+// splitTarget sets Path and RawQuery from Target. Accepted forms (RFC 9112 3.2):
+// origin-form "/p?q", asterisk-form "*", absolute-form "scheme://authority/p?q"
+// and, for CONNECT only, authority-form "host:port".
+func (r *Request) splitTarget() error {
+	t := r.Target
+	switch {
+	case t[0] == '/':
+	case len(t) == 1 && t[0] == '*':
+		r.Path = t
+		return nil
+	case string(r.Method) == "CONNECT":
+		r.Path = t[:0]
+		return nil
+	default:
+		// absolute-form: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+		i := 0
+		for i < len(t) && (isAlpha(t[i]) || i > 0 && (isDigit(t[i]) || t[i] == '+' || t[i] == '-' || t[i] == '.')) {
+			i++
+		}
+		if i == 0 || len(t)-i < 3 || string(t[i:i+3]) != "://" {
+			return ErrMalformed
+		}
+		i += 3
+		for i < len(t) && t[i] != '/' && t[i] != '?' && t[i] != '#' {
+			i++
+		}
+		t = t[i:]
+	}
+	// url.parse (used by engine.io) ends the query at '#'.
+	end := len(t)
+	if h := bytes.IndexByte(t, '#'); h >= 0 {
+		end = h
+	}
+	if q := bytes.IndexByte(t[:end], '?'); q >= 0 {
+		r.Path = t[:q]
+		r.RawQuery = t[q+1 : end]
+	} else {
+		r.Path = t[:end]
+		r.RawQuery = t[end:end]
+	}
+	return nil
+}
+
+// parseContentLength parses 1*DIGIT; more than 18 digits is refused so the
+// value fits int64 without overflow checks.
+func parseContentLength(v []byte) (int64, bool) {
+	if len(v) == 0 || len(v) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if !isDigit(c) {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+func trimOWS(v []byte) []byte {
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isAlpha(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+
+// Byte classes. isToken: tchar (RFC 9110 5.6.2). isValue: field-vchar, SP and
+// HTAB, obs-text allowed (RFC 9110 5.5); CR, LF, NUL and other controls are not.
+// isTarget: visible ASCII; Node rejects bytes >= 0x80 in the target with 400.
+var isToken, isValue, isTarget [256]bool
+
+// lower maps ASCII letters to lower case and every other byte to itself.
+var lower [256]byte
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		lower[c] = b
+		if 'A' <= b && b <= 'Z' {
+			lower[c] = b + 'a' - 'A'
+		}
+		isToken[c] = isDigit(b) || isAlpha(b) && b < 0x80 || bytes.IndexByte([]byte("!#$%&'*+-.^_`|~"), b) >= 0
+		isValue[c] = b == '\t' || b >= ' ' && b != 0x7f
+		isTarget[c] = b > ' ' && b < 0x7f
+	}
+}
+
+// equalFoldLower reports whether b equals s ignoring ASCII case; s must be lower case.
+func equalFoldLower(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if lower[b[i]] != s[i] {
+			return false
+		}
+	}
+	return true
+}
