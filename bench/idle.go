@@ -48,7 +48,11 @@ func parseIdleFlags(args []string) (idleConfig, error) {
 	fs.DurationVar(&cfg.settle, "settle", 3*time.Second, "wait after each ramp step before reading RSS")
 	fs.IntVar(&cfg.samples, "samples", 5, "RSS samples per step (the median is reported)")
 	fs.DurationVar(&cfg.sampleGap, "sample-gap", 500*time.Millisecond, "time between RSS samples")
-	fs.DurationVar(&cfg.cpuWindow, "cpu-window", 10*time.Second, "idle CPU window at the top N")
+	// 25 s is one default pingInterval: every session is pinged exactly once
+	// in the window whatever the ramp timing, so servers compare fairly; a
+	// 10 s window would catch a share of the pings that depends on how fast
+	// each server ramped.
+	fs.DurationVar(&cfg.cpuWindow, "cpu-window", 25*time.Second, "idle CPU window at the top N (one ping interval)")
 	fs.IntVar(&cfg.perWorker, "per-worker", 9000, "sessions per client worker process")
 	fs.IntVar(&cfg.srcsPer, "srcs", 4, "127.x.y.z source addresses per worker")
 	fs.IntVar(&cfg.concurrency, "concurrency", 32, "dials in flight per worker")

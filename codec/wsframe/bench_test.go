@@ -26,6 +26,29 @@ func BenchmarkParseHeader(b *testing.B) {
 	})
 }
 
+// The server's loop over a batch of real client frames: header, skip payload.
+func BenchmarkParseStream(b *testing.B) {
+	frames := realFrames(b)
+	var stream []byte
+	for _, f := range frames {
+		stream = append(stream, f...)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(stream)))
+	for b.Loop() {
+		buf := stream
+		for len(buf) > 0 {
+			h, n, err := ParseHeader(buf, 1e6)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sinkCode += ws.StatusCode(h.Mask[0])
+			buf = buf[n+int(h.Length):]
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(frames)), "ns/frame")
+}
+
 func BenchmarkUnmask(b *testing.B) {
 	for _, size := range []int{16, 1024, 64 << 10} {
 		p := make([]byte, size)

@@ -56,7 +56,13 @@ type EchoResult struct {
 	FinalTransport   string      `json:"finalTransport"`
 	Upgraded         bool        `json:"upgraded"`
 	Rounds           []EchoRound `json:"rounds"`
-	Totals           struct {
+	// PollAfterUpgrade is a plain polling GET with the sid after the upgrade
+	// (nil without one); the reference answers 400 {"code":3,"message":"Bad request"}.
+	PollAfterUpgrade *struct {
+		Status int    `json:"status"`
+		Body   string `json:"body"`
+	} `json:"pollAfterUpgrade"`
+	Totals struct {
 		SentText            int            `json:"sentText"`
 		SentBinary          int            `json:"sentBinary"`
 		BytesSent           int            `json:"bytesSent"`

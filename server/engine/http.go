@@ -268,9 +268,9 @@ func (l *Listener) pollHandshake(c gnet.Conn, srv *Server, req *http1.Request, b
 	if srv.opts.Cookie != nil {
 		extra = srv.opts.Cookie.appendSetCookie(extra, s.id)
 	}
+	srv.open(s) // before the client can learn the sid
 	writeSimple(c, 200, "text/plain; charset=UTF-8", body.B, req.KeepAlive, extra)
 	bytebufferpool.Put(body)
-	srv.open(s)
 	return l.finish(c, req, n)
 }
 

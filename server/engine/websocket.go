@@ -52,9 +52,11 @@ func (l *Listener) upgradeWebSocket(c gnet.Conn, cs *connState, srv *Server, ses
 		bytebufferpool.Put(open)
 		s.conn = c
 		cs.kind, cs.srv, cs.sess = kindWebSocket, srv, s
+		// Register before the client can learn the sid; what OnOpen sends is flushed by the
+		// wake it queues, which runs after this write.
+		srv.open(s)
 		_, _ = c.Write(out.B)
 		_, _ = c.Discard(n)
-		srv.open(s)
 		return reqUpgraded, l.wsTraffic(c, cs)
 	}
 
@@ -245,16 +247,17 @@ loop:
 			break
 		}
 	}
-	_, _ = c.Discard(off)
+	if off > 0 {
+		_, _ = c.Discard(off) // never Discard(0): gnet reads n <= 0 as "everything"
+	}
 	return action
 }
 
 // wsFail closes the connection with the close code that err carries (1002 by default).
 func (l *Listener) wsFail(c gnet.Conn, err error) gnet.Action {
-	code := ws.StatusProtocolError
-	var pe wsframe.ProtocolError
-	if errors.As(err, &pe) {
-		code = pe.Code
+	code, ok := wsframe.CloseCode(err)
+	if !ok {
+		code = ws.StatusProtocolError
 	}
 	_, _ = c.Write(wsframe.AppendClose(nil, code, ""))
 	return gnet.Close

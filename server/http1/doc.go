@@ -14,9 +14,10 @@
 //	// then Discard(n + body).
 //
 // Parse is stateless: on an incomplete head it is called again with the longer
-// buffer. It rejects a bad request line and bare LFs as soon as they arrive but
-// otherwise only searches for CRLFCRLF; a connection that drips its head can
-// keep FindHeadEnd's scanned offset to make the search linear (gnet#748).
+// buffer and parses from the start, in one pass, line by line, checking eight
+// bytes at a time in targets and values (scan.go). Every byte that has arrived
+// is validated, so garbage is refused from its first line; a connection that
+// drips its head can keep FindHeadEnd's scanned offset instead (gnet#748).
 //
 // Supported: HTTP/1.0 and 1.1, origin/absolute/asterisk(/CONNECT authority)
 // targets, Content-Length bodies, keep-alive and pipelining, Connection token
@@ -27,4 +28,7 @@
 // space before colon, control bytes, non-ASCII targets, duplicate
 // Content-Length, Content-Length with Transfer-Encoding, codings other than
 // chunked, HTTP/0.9 and HTTP/2.0 request lines, a missing or repeated Host.
+// Any token is accepted as a method: Node answers 400 to methods llhttp does
+// not know (and to "get"), so the router decides. A Request is ~3.3 KB (the
+// header array): keep one per event loop, never one per connection.
 package http1

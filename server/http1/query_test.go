@@ -13,10 +13,10 @@ func TestLookupQuery(t *testing.T) {
 		want       string
 		ok         bool
 	}{
-		{"EIO=4&transport=polling&t=PGz8sXk", "EIO", "4", true},           // key at start
-		{"EIO=4&transport=polling&t=PGz8sXk", "t", "PGz8sXk", true},       // key at end
+		{"EIO=4&transport=polling&t=PGz8sXk", "EIO", "4", true},             // key at start
+		{"EIO=4&transport=polling&t=PGz8sXk", "t", "PGz8sXk", true},         // key at end
 		{"EIO=4&transport=polling&t=PGz8sXk", "transport", "polling", true}, // middle
-		{"transport=polling&t=x", "t", "x", true},                         // "t" is a prefix of "transport"
+		{"transport=polling&t=x", "t", "x", true},                           // "t" is a prefix of "transport"
 		{"transport=polling", "t", "", false},
 		{"transport=polling", "transportx", "", false},
 		{"tt=1&t=2", "t", "2", true},

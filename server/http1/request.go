@@ -1,6 +1,9 @@
 package http1
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // HeaderValue returns the value of the first header named name (ASCII
 // case-insensitive), or nil when there is none; a present but empty header
@@ -29,6 +32,9 @@ func (r *Request) QueryValue(key string) ([]byte, bool) {
 // what Engine.IO clients send (EIO, transport, sid, t, b64). A bare key or
 // "key=" yields an empty non-nil value. The value aliases query. Does not allocate.
 func LookupQuery(query []byte, key string) ([]byte, bool) {
+	if strings.IndexByte(key, '=') >= 0 {
+		return nil, false // no pair has such a key
+	}
 	for len(query) > 0 {
 		pair := query
 		if i := bytes.IndexByte(query, '&'); i >= 0 {

@@ -16,6 +16,8 @@
 //
 // Result: {ok, sid, handshake, initialTransport, finalTransport, upgraded,
 //          upgradeAtMs, rounds:[{name, transportAtStart, sent, received, ...}],
+//          pollAfterUpgrade:{status, body} (a plain polling GET with the sid after
+//          the upgrade; must be 400),
 //          totals:{sentText, sentBinary, bytesSent}, close, errors}
 
 const c = require("./lib/common");
@@ -120,6 +122,20 @@ function checkHandshake(h) {
   }
 }
 
+function plainGet(path) {
+  const u = new URL(args.url);
+  return new Promise((resolve, reject) => {
+    const req = require("http").get({ host: u.hostname, port: u.port, path, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode, body }));
+    });
+    req.on("error", reject);
+    req.setTimeout(3000, () => req.destroy(new Error("polling GET after upgrade: no answer in 3 s")));
+  });
+}
+
 async function round(name) {
   const msgs = messages(state.rounds.length + 1);
   const r = { name, transportAtStart: socket.transport.name, sent: msgs.length };
@@ -133,7 +149,7 @@ async function round(name) {
 }
 
 async function main() {
-  await c.once(socket, "open", 5000, "open");
+  await c.waitOpen(socket, 5000);
   state.initialTransport = socket.transport.name;
   state.sid = socket.id;
   check(state.initialTransport === transports[0], `initial transport ${state.initialTransport}, want ${transports[0]}`);
@@ -159,6 +175,13 @@ async function main() {
   check(state.finalTransport === wantFinal, `final transport ${state.finalTransport}, want ${wantFinal}`);
   if (!expectUpgrade) check(!state.upgraded, "upgrade event fired but no upgrade was expected");
   check(socket.id === state.sid, `sid changed from ${state.sid} to ${socket.id}`);
+
+  // After the upgrade the sid belongs to the WebSocket: a polling GET with it
+  // must be refused (reference: 400 {"code":3,"message":"Bad request"}).
+  if (state.upgraded) {
+    state.pollAfterUpgrade = await plainGet(`${args.path.replace(/\/?$/, "/")}?EIO=4&transport=polling&sid=${encodeURIComponent(state.sid)}`);
+    check(state.pollAfterUpgrade.status === 400, `polling GET after upgrade: status ${state.pollAfterUpgrade.status}, want 400`);
+  }
 
   state.phase = "closing";
   socket.close();
@@ -192,6 +215,7 @@ async function main() {
     upgraded: state.upgraded,
     upgradeAtMs: state.upgradeAtMs,
     upgradeErrors: state.upgradeErrors,
+    pollAfterUpgrade: state.pollAfterUpgrade,
     rounds: state.rounds,
     totals: { sentText, sentBinary, bytesSent, ...sum },
     close: state.close,

@@ -96,7 +96,7 @@ socket.on("close", (reason, desc) => {
 });
 
 async function main() {
-  await c.once(socket, "open", 5000, "open");
+  await c.waitOpen(socket, 5000);
   state.openAt = c.elapsed();
   state.sid = socket.id;
   const h = { pingInterval: socket._pingInterval, pingTimeout: socket._pingTimeout, maxPayload: socket._maxPayload };

@@ -48,7 +48,7 @@ async function connect(transports) {
   s.closeInfo = null;
   s.on("close", (reason, desc) => (s.closeInfo = c.closeInfo(reason, desc)));
   s.on("error", (e) => c.log(`client error (${transports}):`, e && e.message));
-  await c.once(s, "open", 5000, `open (${transports})`);
+  await c.waitOpen(s, 5000, `${transports} client`);
   return s;
 }
 

@@ -123,7 +123,7 @@ async function main() {
       }, intervalMs);
     });
   });
-  await c.once(socket, "open", 5000, "open");
+  await c.waitOpen(socket, 5000);
   await sending;
   if (state.close) throw new Error(`session closed while sending: ${JSON.stringify(state.close)}`);
 

@@ -239,6 +239,23 @@ async function main() {
   record("overlapFirstGet", await first, { status: 200, body: "1" });
   record("afterOverlapGet", await request({ query: withSid }), errJSON(1, "Session ID unknown"));
 
+  // A long-poll GET whose connection the client drops closes the session.
+  const hs2 = parseOpen((await request({ query: polling })).response.body);
+  if (!hs2) throw new Error("second handshake failed");
+  const dropped = { ...polling, sid: hs2.sid };
+  await new Promise((resolve) => {
+    const req = http.request({ host: base.hostname, port: base.port, path: target(dropped), agent: false });
+    req.on("error", () => resolve());
+    req.on("response", () => resolve()); // not expected: nothing to send yet
+    req.end();
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, 150);
+  });
+  await c.sleep(100);
+  record("droppedPollThenGet", await request({ query: dropped }), errJSON(1, "Session ID unknown"));
+
   // Error answers.
   const nope = { ...polling, sid: "nope-not-a-session" };
   record("unknownSidGet", await request({ query: nope }), errJSON(1, "Session ID unknown"));

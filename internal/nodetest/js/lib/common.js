@@ -113,6 +113,32 @@ function once(emitter, event, ms, what) {
   });
 }
 
+// waitOpen resolves on the socket's "open"; it rejects at once if the socket
+// closes first (refused, handshake error) with what the client saw.
+function waitOpen(socket, ms, what) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`timed out after ${ms} ms waiting for ${what || "open"}`));
+    }, ms);
+    const onOpen = () => {
+      cleanup();
+      resolve();
+    };
+    const onClose = (reason, desc) => {
+      cleanup();
+      reject(new Error(`${what || "connection"} closed before open: ${JSON.stringify(closeInfo(reason, desc))}`));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      socket.off("open", onOpen);
+      socket.off("close", onClose);
+    };
+    socket.once("open", onOpen);
+    socket.once("close", onClose);
+  });
+}
+
 // until polls cond every 5 ms; rejects with what() after ms.
 function until(cond, ms, what) {
   return new Promise((resolve, reject) => {
@@ -319,6 +345,7 @@ module.exports = {
   hardTimeout,
   sleep,
   once,
+  waitOpen,
   until,
   describe,
   toBuffer,
