@@ -47,10 +47,10 @@ func TestHTTPErrors(t *testing.T) {
 		return nil
 	}}, newEcho())
 	cases := []struct {
-		name, req  string
-		status     int
-		code       int
-		message    string
+		name, req string
+		status    int
+		code      int
+		message   string
 	}{
 		{"unknown transport", get(eioPath + "?EIO=4&transport=tobi"), 400, 0, "Transport unknown"},
 		{"missing transport", get(eioPath + "?EIO=4"), 400, 0, "Transport unknown"},
