@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every riptide test on a fresh machine: installs what the tests need (Node.js and the
+# npm clients), then vet, the unit and integration tests with the race detector, and a short
+# run of every fuzz target. Usage: scripts/test.sh   (FUZZTIME=30s scripts/test.sh for longer fuzzing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "== installing ${need_apt[*]} (apt)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+command -v go >/dev/null 2>&1 || { echo "go is required (https://go.dev/dl)"; exit 1; }
+
+echo "== npm clients (internal/nodetest/js)"
+(cd internal/nodetest/js && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test -race"
+go test -race -count=1 -timeout 20m ./...
+
+echo "== fuzz (${FUZZTIME:-5s} per target)"
+fuzz() { # package target
+  go test -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-5s}" "$1" >/dev/null
+  echo "fuzz $1 $2: ok"
+}
+while read -r pkg target; do
+  fuzz "$pkg" "$target"
+done < <(grep -rho --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . --with-filename |
+  sed -E 's#^\./(.*)/[^/]+_test\.go:func (Fuzz[A-Za-z0-9_]*)#./\1 \2#' | sort -u)
+echo "all tests passed"
