@@ -11,15 +11,15 @@
 //   --count 300                   minimum number of messages
 //   --interval-ms 2
 //   --after-upgrade 50            keep sending until this many went after "upgrade"
-//   --probe-delay-ms 150          start the websocket probe this long after "open"
-//                                 (engine.io-client probes at once; on loopback the
-//                                 upgrade would then finish after 2-3 messages, so the
-//                                 delay puts ~1/3 of the traffic before the upgrade)
+//   --probe-after 100             start the websocket probe only once this many
+//                                 messages were sent (engine.io-client probes right
+//                                 after "open"; on loopback the upgrade would then be
+//                                 done after 2-3 messages). 0 = the library's timing.
 //   --timeout 15000
 //
 // Result: {ok, sid, upgraded, finalTransport, sent, received,
 //          sentBeforeUpgrading, sentWhileUpgrading, sentAfterUpgrade,
-//          upgradingAtMs, upgradeAtMs, lastEchoAtMs, receivedByTransport,
+//          probeAtMs, upgradingAtMs, upgradeAtMs, lastEchoAtMs, receivedByTransport,
 //          noopPackets, errors}
 
 const c = require("./lib/common");
@@ -29,7 +29,7 @@ const args = c.parseArgs({
   count: "300",
   "interval-ms": "2",
   "after-upgrade": "50",
-  "probe-delay-ms": "150",
+  "probe-after": "100",
   timeout: "15000",
 });
 if (!args.url) c.fail("missing --url");
@@ -37,7 +37,7 @@ const count = c.int(args.count, "count");
 const intervalMs = c.int(args["interval-ms"], "interval-ms");
 const afterUpgrade = c.int(args["after-upgrade"], "after-upgrade");
 const timeout = c.int(args.timeout, "timeout");
-const probeDelayMs = c.int(args["probe-delay-ms"], "probe-delay-ms");
+const probeAfter = c.int(args["probe-after"], "probe-after");
 const maxCount = count * 10;
 
 const state = {
@@ -60,14 +60,15 @@ const tracker = new c.EchoTracker(socket);
 
 // Delay the probe: onOpen() calls this._probe(name) for each upgrade; the
 // probe itself (and the whole upgrade) stays the library's own code.
-if (probeDelayMs > 0) {
+if (probeAfter > 0) {
   const probe = socket._probe;
   if (typeof probe !== "function") c.fail("engine.io-client has no Socket#_probe to delay (version changed?)");
   socket._probe = function (name) {
-    c.log(`delaying ${name} probe by ${probeDelayMs} ms`);
-    setTimeout(() => {
+    c.log(`delaying the ${name} probe until ${probeAfter} messages are sent`);
+    c.until(() => state.sent >= probeAfter || state.close, timeout, "messages before the probe").then(() => {
+      state.probeAtMs = c.elapsed();
       if (socket.readyState === "open") probe.call(socket, name);
-    }, probeDelayMs);
+    }, () => {});
   };
 }
 
@@ -101,7 +102,7 @@ function message(i) {
 }
 
 function done() {
-  return (state.sent >= count && state.upgradeAtMs !== null && state.sent - state.sentAtUpgrade >= afterUpgrade) || state.sent >= maxCount;
+  return (state.sent >= Math.max(count, probeAfter) && state.upgradeAtMs !== null && state.sent - state.sentAtUpgrade >= afterUpgrade) || state.sent >= maxCount;
 }
 
 async function main() {
@@ -156,6 +157,7 @@ async function main() {
     sentBeforeUpgrading: state.sentBeforeUpgrading,
     sentWhileUpgrading: state.sentAtUpgrade === null ? null : state.sentAtUpgrade - state.sentBeforeUpgrading,
     sentAfterUpgrade: state.sentAtUpgrade === null ? null : state.sent - state.sentAtUpgrade,
+    probeAtMs: state.probeAtMs === undefined ? null : state.probeAtMs,
     upgradingAtMs: state.upgradingAtMs,
     upgradeAtMs: state.upgradeAtMs,
     lastEchoAtMs: state.lastEchoAtMs,
