@@ -120,160 +120,159 @@ func TestStartContract(t *testing.T) {
 	}
 }
 
-func TestEchoReference(t *testing.T) {
-	t.Parallel()
-	url := refURL(Start(t, "ref-engine-server.js"))
-	for _, tc := range []struct {
-		name, transports, upgrade string
-		initial, final            string
-		upgraded                  bool
-		upgrades                  []string
-	}{
-		{"polling", "polling", "true", "polling", "polling", false, []string{"websocket"}},
-		{"websocket", "websocket", "true", "websocket", "websocket", false, []string{}},
-		{"upgrade", "polling,websocket", "true", "polling", "websocket", true, []string{"websocket"}},
-		{"noUpgrade", "polling,websocket", "false", "polling", "polling", false, []string{"websocket"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			r := Decode[EchoResult](t, Run(t, runTimeout, "eio-echo.js", "--url", url, "--transports", tc.transports, "--upgrade", tc.upgrade))
-			if r.InitialTransport != tc.initial || r.FinalTransport != tc.final || r.Upgraded != tc.upgraded {
-				t.Errorf("transport %s -> %s (upgraded %v), want %s -> %s (%v)", r.InitialTransport, r.FinalTransport, r.Upgraded, tc.initial, tc.final, tc.upgraded)
-			}
-			if fmt.Sprint(r.Handshake.Upgrades) != fmt.Sprint(tc.upgrades) {
-				t.Errorf("handshake upgrades %v, want %v", r.Handshake.Upgrades, tc.upgrades)
-			}
-			h := r.Handshake
-			if h.PingInterval != 25000 || h.PingTimeout != 20000 || h.MaxPayload != 1000000 || h.Sid != r.Sid {
-				t.Errorf("handshake %+v: want the reference defaults 25000/20000/1000000", h)
-			}
-			if r.Totals.Sent != 38 || r.Totals.Received != 38 || r.Totals.SentBinary != 12 || r.Totals.ReceivedBinary != 12 {
-				t.Errorf("totals %+v", r.Totals)
-			}
-			if r.Close == nil || r.Close.Reason != "forced close" {
-				t.Errorf("close %+v", r.Close)
-			}
-			if tc.upgraded {
-				if p := r.PollAfterUpgrade; p == nil || p.Status != 400 || p.Body != `{"code":3,"message":"Bad request"}` {
-					t.Errorf("polling GET after upgrade: %+v", p)
+func TestEcho(t *testing.T) {
+	forEachServer(t, serverOpts{}, func(t *testing.T, url string) {
+		for _, tc := range []struct {
+			name, transports, upgrade string
+			initial, final            string
+			upgraded                  bool
+			upgrades                  []string
+		}{
+			{"polling", "polling", "true", "polling", "polling", false, []string{"websocket"}},
+			{"websocket", "websocket", "true", "websocket", "websocket", false, []string{}},
+			{"upgrade", "polling,websocket", "true", "polling", "websocket", true, []string{"websocket"}},
+			{"noUpgrade", "polling,websocket", "false", "polling", "polling", false, []string{"websocket"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				r := Decode[EchoResult](t, Run(t, runTimeout, "eio-echo.js", "--url", url, "--transports", tc.transports, "--upgrade", tc.upgrade))
+				if r.InitialTransport != tc.initial || r.FinalTransport != tc.final || r.Upgraded != tc.upgraded {
+					t.Errorf("transport %s -> %s (upgraded %v), want %s -> %s (%v)", r.InitialTransport, r.FinalTransport, r.Upgraded, tc.initial, tc.final, tc.upgraded)
 				}
-			}
-		})
-	}
+				if fmt.Sprint(r.Handshake.Upgrades) != fmt.Sprint(tc.upgrades) {
+					t.Errorf("handshake upgrades %v, want %v", r.Handshake.Upgrades, tc.upgrades)
+				}
+				h := r.Handshake
+				if h.PingInterval != 25000 || h.PingTimeout != 20000 || h.MaxPayload != 1000000 || h.Sid != r.Sid {
+					t.Errorf("handshake %+v: want the reference defaults 25000/20000/1000000", h)
+				}
+				if r.Totals.Sent != 38 || r.Totals.Received != 38 || r.Totals.SentBinary != 12 || r.Totals.ReceivedBinary != 12 {
+					t.Errorf("totals %+v", r.Totals)
+				}
+				if r.Close == nil || r.Close.Reason != "forced close" {
+					t.Errorf("close %+v", r.Close)
+				}
+				if tc.upgraded {
+					if p := r.PollAfterUpgrade; p == nil || p.Status != 400 || p.Body != `{"code":3,"message":"Bad request"}` {
+						t.Errorf("polling GET after upgrade: %+v", p)
+					}
+				}
+			})
+		}
+	})
 }
 
-func TestEchoReferenceCustomPath(t *testing.T) {
-	t.Parallel()
-	url := refURL(Start(t, "ref-engine-server.js", "--path", "/custom/eio"))
-	r := Decode[EchoResult](t, Run(t, runTimeout, "eio-echo.js", "--url", url, "--path", "/custom/eio/", "--transports", "polling,websocket"))
-	if !r.Upgraded {
-		t.Errorf("not upgraded: %+v", r)
-	}
+func TestEchoCustomPath(t *testing.T) {
+	forEachServer(t, serverOpts{path: "/custom/eio"}, func(t *testing.T, url string) {
+		r := Decode[EchoResult](t, Run(t, runTimeout, "eio-echo.js", "--url", url, "--path", "/custom/eio/", "--transports", "polling,websocket"))
+		if !r.Upgraded {
+			t.Errorf("not upgraded: %+v", r)
+		}
+	})
 }
 
-func TestUpgradeTrafficReference(t *testing.T) {
-	t.Parallel()
-	url := refURL(Start(t, "ref-engine-server.js"))
-	for _, after := range []int{100, 0} {
-		t.Run(fmt.Sprint("probeAfter", after), func(t *testing.T) {
-			t.Parallel()
-			r := Decode[UpgradeTrafficResult](t, Run(t, runTimeout, "eio-upgrade-traffic.js", "--url", url, "--probe-after", fmt.Sprint(after)))
-			if !r.Upgraded || r.FinalTransport != "websocket" || r.Sent < 300 || r.Received != r.Sent {
-				t.Errorf("result %+v", r)
-			}
-			if r.SentBeforeUpgrading < max(after, 1) || r.SentAfterUpgrade < 50 {
-				t.Errorf("traffic before/after the upgrade: %+v", r)
-			}
-		})
-	}
+func TestUpgradeTraffic(t *testing.T) {
+	forEachServer(t, serverOpts{}, func(t *testing.T, url string) {
+		for _, after := range []int{100, 0} {
+			t.Run(fmt.Sprint("probeAfter", after), func(t *testing.T) {
+				t.Parallel()
+				r := Decode[UpgradeTrafficResult](t, Run(t, runTimeout, "eio-upgrade-traffic.js", "--url", url, "--probe-after", fmt.Sprint(after)))
+				if !r.Upgraded || r.FinalTransport != "websocket" || r.Sent < 300 || r.Received != r.Sent {
+					t.Errorf("result %+v", r)
+				}
+				if r.SentBeforeUpgrading < max(after, 1) || r.SentAfterUpgrade < 50 {
+					t.Errorf("traffic before/after the upgrade: %+v", r)
+				}
+			})
+		}
+	})
 }
 
-func TestHeartbeatReference(t *testing.T) {
-	t.Parallel()
+func TestHeartbeat(t *testing.T) {
 	// pingTimeout > pingInterval leaves room for a loaded machine: the client's
 	// own timer (pingInterval + pingTimeout after a ping) must not fire first.
 	const interval, timeout = 400, 600
-	url := refURL(Start(t, "ref-engine-server.js", "--ping-interval", fmt.Sprint(interval), "--ping-timeout", fmt.Sprint(timeout)))
-	for _, transport := range []string{"websocket", "polling"} {
-		t.Run(transport, func(t *testing.T) {
-			t.Parallel()
-			r := Decode[HeartbeatResult](t, Run(t, runTimeout, "eio-heartbeat.js", "--url", url, "--transports", transport,
-				"--ping-interval", fmt.Sprint(interval), "--ping-timeout", fmt.Sprint(timeout)))
-			if r.PingsAnswered < 3 || r.OpenForMs <= 3*interval {
-				t.Errorf("phase 1 too short: %+v", r)
-			}
-			if r.CloseAfterLastPongMs < interval+timeout-50 || r.CloseAfterLastPongMs > interval+timeout+500 {
-				t.Errorf("closed %d ms after the last pong, want ~%d", r.CloseAfterLastPongMs, interval+timeout)
-			}
-			if r.Close == nil || r.Close.Reason != "transport close" {
-				t.Errorf("close %+v, want transport close", r.Close)
-			}
-			// The reference's ws server closes without a status code.
-			if transport == "websocket" && r.Close.WSCloseCode != 1005 {
-				t.Errorf("websocket close code %d, want 1005", r.Close.WSCloseCode)
-			}
-			if transport == "polling" && r.Close.Description != "transport closed by the server" {
-				t.Errorf("polling close description %q", r.Close.Description)
-			}
-		})
-	}
+	forEachServer(t, serverOpts{pingInterval: interval, pingTimeout: timeout}, func(t *testing.T, url string) {
+		for _, transport := range []string{"websocket", "polling"} {
+			t.Run(transport, func(t *testing.T) {
+				t.Parallel()
+				r := Decode[HeartbeatResult](t, Run(t, runTimeout, "eio-heartbeat.js", "--url", url, "--transports", transport,
+					"--ping-interval", fmt.Sprint(interval), "--ping-timeout", fmt.Sprint(timeout)))
+				if r.PingsAnswered < 3 || r.OpenForMs <= 3*interval {
+					t.Errorf("phase 1 too short: %+v", r)
+				}
+				if r.CloseAfterLastPongMs < interval+timeout-50 || r.CloseAfterLastPongMs > interval+timeout+500 {
+					t.Errorf("closed %d ms after the last pong, want ~%d", r.CloseAfterLastPongMs, interval+timeout)
+				}
+				if r.Close == nil || r.Close.Reason != "transport close" {
+					t.Errorf("close %+v, want transport close", r.Close)
+				}
+				// The reference's ws server closes without a status code.
+				if transport == "websocket" && r.Close.WSCloseCode != 1005 {
+					t.Errorf("websocket close code %d, want 1005", r.Close.WSCloseCode)
+				}
+				if transport == "polling" && r.Close.Description != "transport closed by the server" {
+					t.Errorf("polling close description %q", r.Close.Description)
+				}
+			})
+		}
+	})
 }
 
-func TestMaxPayloadReference(t *testing.T) {
-	t.Parallel()
-	url := refURL(Start(t, "ref-engine-server.js", "--max-payload", "1000"))
-	r := Decode[MaxPayloadResult](t, Run(t, runTimeout, "eio-maxpayload.js", "--url", url, "--max", "1000"))
-	if r.HandshakeMaxPayload != 1000 || !r.PollingAtLimit.Echoed || !r.WSAtLimit.Echoed || !r.Fresh.Echoed || !r.Bystander.After.Echoed {
-		t.Errorf("result %+v", r)
-	}
-	if c := r.PollingOverLimit.Close; c == nil || c.Reason != "transport error" || c.ErrorMessage != "xhr post error" || c.HTTPStatus != 413 {
-		t.Errorf("polling over limit: %+v", c)
-	}
-	if c := r.WSOverLimit.Close; c == nil || c.Reason != "transport close" || c.WSCloseCode != 1009 {
-		t.Errorf("websocket over limit: %+v", c)
-	}
+func TestMaxPayload(t *testing.T) {
+	forEachServer(t, serverOpts{maxPayload: 1000}, func(t *testing.T, url string) {
+		r := Decode[MaxPayloadResult](t, Run(t, runTimeout, "eio-maxpayload.js", "--url", url, "--max", "1000"))
+		if r.HandshakeMaxPayload != 1000 || !r.PollingAtLimit.Echoed || !r.WSAtLimit.Echoed || !r.Fresh.Echoed || !r.Bystander.After.Echoed {
+			t.Errorf("result %+v", r)
+		}
+		if c := r.PollingOverLimit.Close; c == nil || c.Reason != "transport error" || c.ErrorMessage != "xhr post error" || c.HTTPStatus != 413 {
+			t.Errorf("polling over limit: %+v", c)
+		}
+		if c := r.WSOverLimit.Close; c == nil || c.Reason != "transport close" || c.WSCloseCode != 1009 {
+			t.Errorf("websocket over limit: %+v", c)
+		}
+	})
 }
 
-func TestHTTPChecksReference(t *testing.T) {
-	t.Parallel()
+func TestHTTPChecks(t *testing.T) {
 	for _, tc := range []struct {
-		name       string
-		serverArgs []string
-		cors       []string
+		name string
+		opts serverOpts
+		cors []string
 	}{
-		{"noCORS", nil, nil},
-		{"corsOrigin", []string{"--cors-origin", "http://example.com", "--cors-credentials", "true"}, []string{"--cors-origin", "http://example.com", "--cors-credentials", "true"}},
-		{"corsStar", []string{"--cors-origin", "*"}, []string{"--cors-origin", "*"}},
-		{"corsReflect", []string{"--cors-origin", "true"}, []string{"--cors-origin", "true"}},
+		{"noCORS", serverOpts{}, nil},
+		{"corsOrigin", serverOpts{corsOrigin: "http://example.com", corsCredentials: true}, []string{"--cors-origin", "http://example.com", "--cors-credentials", "true"}},
+		{"corsStar", serverOpts{corsOrigin: "*"}, []string{"--cors-origin", "*"}},
+		{"corsReflect", serverOpts{corsOrigin: "true"}, []string{"--cors-origin", "true"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			url := refURL(Start(t, "ref-engine-server.js", tc.serverArgs...))
-			args := append([]string{"--url", url, "--expect-reference"}, tc.cors...)
-			r := Decode[HTTPChecksResult](t, Run(t, runTimeout, "http-checks.js", args...))
-			if r.MismatchCount != 0 || len(r.Order) < 20 {
-				t.Errorf("mismatches %d, checks %d", r.MismatchCount, len(r.Order))
-			}
-			// The Go side can assert on its own too; this is how riptide's tests will.
-			c := r.Checks["unknownSidGet"]
-			var body struct {
-				Code    int    `json:"code"`
-				Message string `json:"message"`
-			}
-			if err := json.Unmarshal(c.Response.JSON, &body); err != nil || c.Response.Status != 400 || body.Code != 1 || body.Message != "Session ID unknown" {
-				t.Errorf("unknownSidGet: %d %s (%v)", c.Response.Status, c.Response.Body, err)
-			}
-			pre := r.Checks["preflight"].Response
-			switch tc.name {
-			case "noCORS":
-				if pre.Status != 400 {
-					t.Errorf("preflight without CORS: %d", pre.Status)
+			forEachServer(t, tc.opts, func(t *testing.T, url string) {
+				args := append([]string{"--url", url, "--expect-reference"}, tc.cors...)
+				r := Decode[HTTPChecksResult](t, Run(t, runTimeout, "http-checks.js", args...))
+				if r.MismatchCount != 0 || len(r.Order) < 20 {
+					t.Errorf("mismatches %d, checks %d", r.MismatchCount, len(r.Order))
 				}
-			default:
-				if pre.Status != 204 || pre.Headers["access-control-allow-methods"] != "GET,HEAD,PUT,PATCH,POST,DELETE" {
-					t.Errorf("preflight: %d %v", pre.Status, pre.Headers)
+				// The Go side can assert on its own too; this is how riptide's tests will.
+				c := r.Checks["unknownSidGet"]
+				var body struct {
+					Code    int    `json:"code"`
+					Message string `json:"message"`
 				}
-			}
+				if err := json.Unmarshal(c.Response.JSON, &body); err != nil || c.Response.Status != 400 || body.Code != 1 || body.Message != "Session ID unknown" {
+					t.Errorf("unknownSidGet: %d %s (%v)", c.Response.Status, c.Response.Body, err)
+				}
+				pre := r.Checks["preflight"].Response
+				switch tc.name {
+				case "noCORS":
+					if pre.Status != 400 {
+						t.Errorf("preflight without CORS: %d", pre.Status)
+					}
+				default:
+					if pre.Status != 204 || pre.Headers["access-control-allow-methods"] != "GET,HEAD,PUT,PATCH,POST,DELETE" {
+						t.Errorf("preflight: %d %v", pre.Status, pre.Headers)
+					}
+				}
+			})
 		})
 	}
 }

@@ -24,6 +24,11 @@ func (o *CORS) allowedOrigin(origin []byte) (value string, vary bool) {
 			return "*", false
 		}
 	}
+	if len(o.Origins) == 1 {
+		// One origin behaves like the `cors` package's string form: always sent, and the
+		// browser compares it with its own origin.
+		return o.Origins[0], true
+	}
 	for _, a := range o.Origins {
 		if len(origin) > 0 && a == string(origin) {
 			return a, true

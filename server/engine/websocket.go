@@ -68,7 +68,7 @@ func (l *Listener) upgradeWebSocket(c gnet.Conn, cs *connState, srv *Server, ses
 	if sess.state != stateOpen || sess.transport == WebSocket || sess.upg != nil {
 		// Already upgraded, or upgrading: the reference accepts then closes this socket.
 		sess.mu.Unlock()
-		_, _ = c.Write(wsframe.AppendClose(nil, ws.StatusNormalClosure, ""))
+		_, _ = c.Write(closeNoStatus)
 		return reqUpgraded, gnet.Close
 	}
 	u := &upgrade{s: sess, probe: c}
@@ -130,13 +130,15 @@ func (l *Listener) wsTraffic(c gnet.Conn, cs *connState) gnet.Action {
 		bytebufferpool.Put(out)
 	}
 	if state != stateOpen && action == gnet.None {
-		_, _ = c.Write(closeNormal)
+		_, _ = c.Write(closeNoStatus)
 		action = gnet.Close
 	}
 	return action
 }
 
-var closeNormal = wsframe.AppendClose(nil, ws.StatusNormalClosure, "")
+// closeNoStatus is the close frame the reference's `ws` server sends when it closes a
+// session (ping timeout, forced close): no status code, which clients report as 1005.
+var closeNoStatus = wsframe.AppendFrame(nil, ws.OpClose, nil)
 
 // probeTraffic serves the WebSocket that probes a polling session's upgrade.
 func (l *Listener) probeTraffic(c gnet.Conn, cs *connState, s *Session) gnet.Action {
@@ -145,7 +147,7 @@ func (l *Listener) probeTraffic(c gnet.Conn, cs *connState, s *Session) gnet.Act
 	s.mu.Unlock()
 	if !stillProbe {
 		cs.sess = nil // upgrade aborted (timeout) or session gone: close the probe
-		_, _ = c.Write(closeNormal)
+		_, _ = c.Write(closeNoStatus)
 		return gnet.Close
 	}
 	return l.readFrames(c, cs, s)
@@ -188,7 +190,7 @@ loop:
 				break loop
 			}
 			if code == ws.StatusNoStatusRcvd {
-				_, _ = c.Write(closeNormal)
+				_, _ = c.Write(closeNoStatus)
 			} else {
 				_, _ = c.Write(wsframe.AppendClose(nil, code, ""))
 			}
