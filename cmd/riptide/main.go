@@ -67,6 +67,22 @@ func main() {
 }
 
 func run(c config, log *slog.Logger) error {
+	l, srv, err := start(c, log)
+	if err != nil {
+		return err
+	}
+	log.Info("riptide listening", "addr", l.Addr(), "path", srv.Path())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	log.Info("shutting down", "sessions", srv.Count())
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return l.Close(shutdown)
+}
+
+// start builds the server from the flags and starts listening.
+func start(c config, log *slog.Logger) (*engine.Listener, *engine.Server, error) {
 	opts := engine.Options{
 		Path:              c.path,
 		PingInterval:      c.pingInterval,
@@ -79,17 +95,7 @@ func run(c config, log *slog.Logger) error {
 	}
 	srv := engine.NewServer(opts, sessionLog{log: log})
 	l, err := engine.Listen(c.addr, engine.ListenConfig{HTTP: health, EventLoops: c.eventLoops, Logger: log}, srv)
-	if err != nil {
-		return err
-	}
-	log.Info("riptide listening", "addr", l.Addr(), "path", srv.Path())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
-	log.Info("shutting down", "sessions", srv.Count())
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return l.Close(shutdown)
+	return l, srv, err
 }
 
 // health answers the load balancer's checks; everything else is 404.
