@@ -166,6 +166,9 @@ func (srv *Server) serve(l *Listener, c gnet.Conn, cs *connState, req *http1.Req
 		code = CodeBadRequest
 	case hasSID:
 		sess = srv.Session(string(sid))
+		if sess != nil && sess.expired(time.Now()) {
+			sess = nil
+		}
 		switch {
 		case sess == nil:
 			code = CodeUnknownSID
@@ -368,11 +371,11 @@ func (l *Listener) releasePoll(c gnet.Conn, cs *connState) (released, closeConn 
 		s.mu.Unlock()
 		cs.sess = nil
 		return true, !cs.keepAlive
-	case s.state == stateClosed:
-		body.B = append(body.B, '1')
 	case s.noop:
 		body.B = append(body.B, '6')
 		s.noop = false
+	case s.state == stateClosed:
+		body.B = append(body.B, '1')
 	case s.state == stateClosing:
 		body.B = s.drainPollingLocked(body.B)
 		body.B = appendPayloadPacket(body.B, eio.Packet{Type: eio.Close})

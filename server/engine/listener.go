@@ -78,6 +78,8 @@ func Listen(addr string, cfg ListenConfig, servers ...*Server) (*Listener, error
 		l.done <- gnet.Run(l, "tcp://"+addr,
 			gnet.WithNumEventLoop(cfg.EventLoops),
 			gnet.WithReusePort(cfg.EventLoops > 1),
+			// Rebind at once after a restart, with connections of the last run still closing.
+			gnet.WithReuseAddr(true),
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 			gnet.WithTCPKeepAlive(time.Minute),
 			gnet.WithLogger(gnetLogger{cfg.Logger}),

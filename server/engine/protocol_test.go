@@ -381,3 +381,45 @@ func TestSessionClose(t *testing.T) {
 }
 
 var _ = wsutil.WriteClientText
+
+func TestClientCloseReleasesPollWithNoop(t *testing.T) {
+	h := newEcho()
+	_, addr := startServer(t, Options{}, h)
+	sid := handshakePolling(t, addr, eioPath)
+	q := eioPath + "?EIO=4&transport=polling&sid=" + sid
+	g := dialRaw(t, addr)
+	g.send(get(q))
+	time.Sleep(30 * time.Millisecond)
+	p := dialRaw(t, addr)
+	p.send(post(q, "1"))
+	if resp, body := p.response(); resp.StatusCode != 200 || body != "ok" {
+		t.Fatalf("close POST: %d %q", resp.StatusCode, body)
+	}
+	// The reference's Polling.onClose answers the pending GET with a noop.
+	if _, body := g.response(); body != "6" {
+		t.Fatalf("pending GET got %q, want noop", body)
+	}
+	if r := h.waitClose(t, sid, time.Second); r != ReasonTransportClose {
+		t.Fatalf("reason %q", r)
+	}
+}
+
+func TestPollAfterPongDeadlineIsRefused(t *testing.T) {
+	h := newEcho()
+	_, addr := startServer(t, Options{PingInterval: 50 * time.Millisecond, PingTimeout: 50 * time.Millisecond}, h)
+	sid := handshakePolling(t, addr, eioPath)
+	q := eioPath + "?EIO=4&transport=polling&sid=" + sid
+	r := dialRaw(t, addr)
+	r.send(get(q))
+	if _, body := r.response(); body != "2" {
+		t.Fatalf("want ping, got %q", body)
+	}
+	time.Sleep(120 * time.Millisecond) // past pingTimeout without a pong
+	r.send(get(q))
+	if resp, body := r.response(); resp.StatusCode != 400 || !strings.Contains(body, `"code":1`) {
+		t.Fatalf("GET after the pong deadline: %d %q", resp.StatusCode, body)
+	}
+	if reason := h.waitClose(t, sid, time.Second); reason != ReasonPingTimeout {
+		t.Fatalf("reason %q", reason)
+	}
+}

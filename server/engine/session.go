@@ -61,6 +61,9 @@ type Session struct {
 	// idle session holds no buffer.
 	out *bytebufferpool.ByteBuffer
 	hb  deadline.Timer
+	// pongDeadline is when the outstanding ping expires (phasePong). Requests check it too,
+	// so a poll that races the timer goroutine cannot revive an expired session.
+	pongDeadline time.Time
 }
 
 // upgrade is the state of a polling -> WebSocket upgrade; allocated only while one runs.
@@ -239,7 +242,8 @@ func (s *Session) Fire(now time.Time) {
 			s.scheduleLocked()
 		}
 		s.phase = phasePong
-		s.srv.wheel.Schedule(&s.hb, now.Add(s.srv.opts.PingTimeout))
+		s.pongDeadline = now.Add(s.srv.opts.PingTimeout)
+		s.srv.wheel.Schedule(&s.hb, s.pongDeadline)
 		s.mu.Unlock()
 	case phasePong:
 		s.mu.Unlock()
@@ -248,6 +252,18 @@ func (s *Session) Fire(now time.Time) {
 		s.mu.Unlock()
 		s.terminate(ReasonForcedClose)
 	}
+}
+
+// expired ends the session if its pong deadline has passed, whether or not the deadline
+// goroutine got to it yet, and reports whether it did.
+func (s *Session) expired(now time.Time) bool {
+	s.mu.Lock()
+	late := s.state != stateClosed && s.phase == phasePong && !now.Before(s.pongDeadline)
+	s.mu.Unlock()
+	if late {
+		s.terminate(ReasonPingTimeout)
+	}
+	return late
 }
 
 // onPong restarts the ping interval, as Node's pingIntervalTimer.refresh() does.
@@ -278,6 +294,11 @@ func (s *Session) onPacket(p eio.Packet) bool {
 		s.terminate(ReasonTransportError)
 		return false
 	case eio.Close:
+		// The reference answers a parked GET with a noop, not a close packet, when the
+		// client itself closes (Polling.onClose).
+		s.mu.Lock()
+		s.noop = s.transport == Polling
+		s.mu.Unlock()
 		s.terminate(ReasonTransportClose)
 		return false
 	}
