@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"bufio"
+	"net"
+	"net/http"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -421,5 +424,33 @@ func TestPollAfterPongDeadlineIsRefused(t *testing.T) {
 	}
 	if reason := h.waitClose(t, sid, time.Second); reason != ReasonPingTimeout {
 		t.Fatalf("reason %q", reason)
+	}
+}
+
+func TestCookie(t *testing.T) {
+	_, addr := startServer(t, Options{Cookie: &Cookie{}}, newEcho())
+	r := dialRaw(t, addr)
+	r.send(get(eioPath + "?EIO=4&transport=polling"))
+	resp, body := r.response()
+	sid := parseOpen(t, body).SID
+	if got, want := resp.Header.Get("Set-Cookie"), "io="+sid+"; Path=/; HttpOnly; SameSite=Lax"; got != want {
+		t.Fatalf("Set-Cookie %q, want %q", got, want)
+	}
+	// A WebSocket handshake sets it in the 101 response.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c, "GET %s?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", eioPath)
+	resp, err = http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 101 || resp.Header.Get("Sec-WebSocket-Accept") != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" ||
+		!strings.HasPrefix(resp.Header.Get("Set-Cookie"), "io=") {
+		t.Fatalf("101: %d %v", resp.StatusCode, resp.Header)
 	}
 }
