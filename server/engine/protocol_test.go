@@ -2,11 +2,11 @@ package engine
 
 import (
 	"bufio"
-	"net"
-	"net/http"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
