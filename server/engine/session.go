@@ -110,6 +110,10 @@ func (s *Session) Transport() Transport {
 func (s *Session) Writable() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.writableLocked()
+}
+
+func (s *Session) writableLocked() bool {
 	if s.state != stateOpen {
 		return false
 	}
@@ -161,7 +165,7 @@ func (s *Session) Close() {
 // appendLocked encodes one packet into out, in the form the current transport needs.
 func (s *Session) appendLocked(t eio.Type, data []byte, bin bool) {
 	if s.out == nil {
-		s.out = bytebufferpool.Get()
+		s.out = getBuffer()
 	}
 	if s.transport == WebSocket {
 		s.out.B = appendWSPacket(s.out.B, t, data, bin)
@@ -379,3 +383,5 @@ func (s *Session) abortUpgradeLocked() {
 		s.wakeLocked(s.get)
 	}
 }
+
+func getBuffer() *bytebufferpool.ByteBuffer { return bytebufferpool.Get() }

@@ -1,0 +1,120 @@
+package rooms
+
+import (
+	"errors"
+	"time"
+)
+
+// SocketID identifies a socket within a namespace (the Socket.IO socket id).
+type SocketID = string
+
+// Room is a room name. Every socket is also in the room named by its own id.
+type Room = string
+
+// Member is a socket as the adapter sees it. Implemented by the server package.
+type Member interface {
+	// ID returns the socket id.
+	ID() SocketID
+	// Deliver sends p to the socket's client. Volatile packets may be dropped. It must not
+	// block: it queues the bytes for the socket's event loop.
+	Deliver(p *Packet, volatile bool)
+	// Disconnect disconnects the socket from its namespace; close also closes the client's
+	// connection. It must not block.
+	Disconnect(close bool)
+}
+
+// Packet is one Socket.IO packet for a namespace, as a broadcast carries it.
+type Packet struct {
+	Type        uint8  // the Socket.IO packet type (EVENT or BINARY_EVENT for broadcasts)
+	Data        []byte // the JSON payload: ["event", args...], placeholders for attachments
+	Attachments [][]byte
+	// ID is the ack id for broadcasts with acks (-1 when none). The adapter sets it per member
+	// through AckID when a broadcast waits for acknowledgements.
+	ID int64
+	// Encoded caches what the transport layer built from the packet, so the bytes are
+	// encoded once for all members. Adapters leave it alone.
+	Encoded any
+}
+
+// Flags modify a broadcast, as in Node's BroadcastFlags.
+type Flags struct {
+	Volatile bool // drop for members whose transport cannot write now
+	Local     bool // only this node (no effect on the in-memory adapter)
+	Compress  bool
+	Timeout   time.Duration // for broadcasts with acks
+}
+
+// Options select the members of a broadcast or a query.
+type Options struct {
+	Rooms  []Room // empty: every member of the namespace
+	Except []Room // members in any of these rooms are skipped
+	Flags  Flags
+}
+
+// SocketInfo describes a socket matched by FetchSockets.
+type SocketInfo struct {
+	ID    SocketID
+	Rooms []Room
+	// Member is set for sockets on this node, nil for remote ones.
+	Member Member
+}
+
+// Session is what connection state recovery keeps of a socket that dropped.
+type Session struct {
+	SID   SocketID
+	PID   string
+	Rooms []Room
+	Data  any
+	// MissedPackets are filled by RestoreSession: the stored packets after the client's
+	// offset that were addressed to the session's rooms, in order.
+	MissedPackets []*Packet
+}
+
+// ErrUnsupported is returned for operations an adapter does not offer.
+var ErrUnsupported = errors.New("rooms: operation not supported by this adapter")
+
+// Adapter is the interface between a namespace and room membership and delivery: local
+// (Memory) or across nodes (the Redis adapter). Methods are safe for concurrent use.
+type Adapter interface {
+	// AddAll puts m in rooms.
+	AddAll(m Member, rooms []Room)
+	// Del removes m from room.
+	Del(m Member, room Room)
+	// DelAll removes m from every room (when it disconnects).
+	DelAll(m Member)
+	// Broadcast delivers p to every member matched by opts, once each.
+	Broadcast(p *Packet, opts *Options)
+	// BroadcastWithAck is Broadcast where each member is asked for an ack: ackID is called
+	// once per local member, before delivery, to register the ack and get its id; onCount
+	// reports how many members were asked (per node).
+	BroadcastWithAck(p *Packet, opts *Options, ackID func(m Member) int64, onCount func(n int))
+	// Sockets returns the ids of the members in any of rooms (all members when empty).
+	Sockets(rooms []Room) []SocketID
+	// SocketRooms returns the rooms of socket id, nil when unknown.
+	SocketRooms(id SocketID) []Room
+	// FetchSockets returns the sockets matched by opts.
+	FetchSockets(opts *Options) ([]SocketInfo, error)
+	// AddSockets makes the sockets matched by opts join rooms.
+	AddSockets(opts *Options, rooms []Room)
+	// DelSockets makes the sockets matched by opts leave rooms.
+	DelSockets(opts *Options, rooms []Room)
+	// DisconnectSockets disconnects the sockets matched by opts.
+	DisconnectSockets(opts *Options, close bool)
+	// ServerSideEmit sends an event to the other nodes of the cluster; with ack, onReply is
+	// called with each node's answer and onCount with the number of nodes asked.
+	// The in-memory adapter has no other nodes.
+	ServerSideEmit(p *Packet, onCount func(n int), onReply func(args []byte)) error
+	// Rooms returns every room that has members (including socket-id rooms).
+	Rooms() []Room
+	// Close releases the adapter's resources.
+	Close() error
+}
+
+// SessionStore is implemented by adapters that support connection state recovery.
+type SessionStore interface {
+	// PersistSession keeps s for a later RestoreSession (until the recovery window ends).
+	PersistSession(s *Session)
+	// RestoreSession returns the session with private id pid and the packets stored after
+	// offset that were addressed to it, or nil when it cannot be restored.
+	RestoreSession(pid, offset string) (*Session, error)
+}

@@ -1,0 +1,311 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/riptide-io/riptide/codec/sio"
+	"github.com/riptide-io/riptide/rooms"
+	"github.com/riptide-io/riptide/server/engine"
+	"github.com/riptide-io/riptide/server/internal/deadline"
+	"github.com/riptide-io/riptide/server/internal/serial"
+)
+
+// client is one Engine.IO connection and the sockets (one per namespace) multiplexed on it.
+type client struct {
+	srv  *Server
+	sess *engine.Session
+
+	connects serial.Queue // CONNECTs run here: middlewares may block
+
+	mu      sync.Mutex
+	sockets map[string]*Socket // by namespace name
+	pending map[string]bool    // namespaces whose CONNECT is being handled
+	closed  bool
+	joined  bool // a namespace was joined once: the connect timeout is over
+	// A BINARY_EVENT/BINARY_ACK waiting for its attachments.
+	partial     *sio.Packet
+	partialAtts [][]byte
+
+	timer deadline.Timer // connectTimeout
+}
+
+// Fire implements deadline.Firer: the connect timeout.
+func (c *client) Fire(time.Time) {
+	c.mu.Lock()
+	idle := !c.joined && len(c.sockets) == 0 && !c.closed
+	c.mu.Unlock()
+	if idle {
+		c.sess.Close()
+	}
+}
+
+// onMessage handles one Engine.IO message, on the event loop that read it: data is only
+// valid during the call, so what is kept is copied.
+func (c *client) onMessage(data []byte, binary bool) {
+	if binary {
+		c.mu.Lock()
+		p := c.partial
+		if p == nil {
+			c.mu.Unlock()
+			c.fail() // an attachment nobody announced
+			return
+		}
+		c.partialAtts = append(c.partialAtts, bytes.Clone(data))
+		if len(c.partialAtts) < p.Attachments {
+			c.mu.Unlock()
+			return
+		}
+		atts := c.partialAtts
+		c.partial, c.partialAtts = nil, nil
+		c.mu.Unlock()
+		c.dispatch(p, atts)
+		return
+	}
+	var p sio.Packet
+	if err := sio.Decode(data, &p); err != nil {
+		c.fail()
+		return
+	}
+	c.mu.Lock()
+	waiting := c.partial != nil
+	c.mu.Unlock()
+	if waiting {
+		c.fail() // text while attachments are awaited: the reference errors out too
+		return
+	}
+	// Keep the packet: its slices point into the loop's buffer.
+	owned := &sio.Packet{Type: p.Type, ID: p.ID, Attachments: p.Attachments}
+	buf := make([]byte, 0, len(p.Namespace)+len(p.Data))
+	buf = append(buf, p.Namespace...)
+	owned.Namespace = buf[:len(p.Namespace):len(p.Namespace)]
+	buf = append(buf, p.Data...)
+	owned.Data = buf[len(p.Namespace):]
+	if p.Data == nil {
+		owned.Data = nil
+	}
+	if (p.Type == sio.BinaryEvent || p.Type == sio.BinaryAck) && p.Attachments > 0 {
+		c.mu.Lock()
+		c.partial = owned
+		c.mu.Unlock()
+		return
+	}
+	c.dispatch(owned, nil)
+}
+
+// fail closes the connection after a protocol error, as the reference does on a decode error.
+func (c *client) fail() { c.sess.Close() }
+
+// dispatch routes a complete packet.
+func (c *client) dispatch(p *sio.Packet, atts [][]byte) {
+	nsp := string(p.Namespace)
+	c.mu.Lock()
+	s := c.sockets[nsp]
+	pending := c.pending[nsp]
+	c.mu.Unlock()
+	switch {
+	case p.Type == sio.Connect && s == nil && !pending:
+		c.mu.Lock()
+		if c.pending == nil {
+			c.pending = map[string]bool{}
+		}
+		c.pending[nsp] = true
+		c.mu.Unlock()
+		auth := p.Data
+		c.srv.pool.Push(&c.connects, func() { c.connect(nsp, auth) })
+	case s != nil && p.Type != sio.Connect && p.Type != sio.ConnectError:
+		s.onPacket(p, atts)
+	default:
+		// A packet for a namespace the client is not in (or a second CONNECT): the
+		// reference closes the connection ("invalid state").
+		c.fail()
+	}
+}
+
+// onPacket handles a packet for a connected socket.
+func (s *Socket) onPacket(p *sio.Packet, atts [][]byte) {
+	switch p.Type {
+	case sio.Event, sio.BinaryEvent:
+		name, args := splitEvent(p.Data)
+		ev := &Event{Args: Args{raw: args, atts: atts}, Name: name, socket: s, ackID: p.ID}
+		s.nsp.srv.pool.Push(&s.inbox, func() { s.onEvent(ev) })
+	case sio.Ack, sio.BinaryAck:
+		// Acks resolve at once, not behind the socket's queue: a handler waiting for this
+		// ack may be what the queue is blocked on.
+		s.onAck(p.ID, Args{raw: p.Data, atts: atts})
+	case sio.Disconnect:
+		s.onclose(ReasonClientDisconnect)
+	}
+}
+
+// splitEvent returns the event name and the remaining arguments as a JSON array.
+func splitEvent(data []byte) (string, []byte) {
+	it := sio.NewArrayIter(data)
+	first, _ := it.Next()
+	var name string
+	if len(first) > 0 && first[0] == '"' {
+		b, _ := sio.AppendUnquote(nil, first)
+		name = string(b)
+	} else {
+		name = string(first) // a number, as the reference allows
+	}
+	// The arguments are the array without its first element: "[" + what follows the name.
+	rest := data[bytes.Index(data, first)+len(first):]
+	i := 0
+	for i < len(rest) && (rest[i] == ' ' || rest[i] == '\t' || rest[i] == '\n' || rest[i] == '\r') {
+		i++
+	}
+	if i < len(rest) && rest[i] == ',' {
+		i++
+	}
+	args := make([]byte, 0, len(rest)-i+1)
+	args = append(args, '[')
+	args = append(args, rest[i:]...)
+	return name, args
+}
+
+// connect runs on the client's connect queue: namespace lookup, recovery, middlewares, then
+// the CONNECT reply.
+func (c *client) connect(name string, auth []byte) {
+	defer func() {
+		c.mu.Lock()
+		delete(c.pending, name)
+		c.mu.Unlock()
+	}()
+	nsp := c.srv.lookup(name, auth)
+	if nsp == nil {
+		c.connectError(name, &ConnectError{Message: "Invalid namespace"})
+		return
+	}
+	if len(auth) == 0 {
+		auth = []byte("{}")
+	}
+	s := &Socket{id: newID(), nsp: nsp, client: c, auth: auth}
+	var restored *rooms.Session
+	if c.srv.recovery() {
+		restored = nsp.restore(auth)
+		if restored != nil {
+			s.id, s.pid, s.data, s.recovered = restored.SID, restored.PID, restored.Data, true
+		} else {
+			s.pid = newID()
+		}
+	}
+	if restored == nil || c.srv.opts.ConnectionStateRecovery.RunMiddlewares {
+		for _, mw := range nsp.middlewares() {
+			if err := mw(s); err != nil {
+				var ce *ConnectError
+				if !errors.As(err, &ce) {
+					ce = &ConnectError{Message: err.Error()}
+				}
+				c.connectError(name, ce)
+				return
+			}
+		}
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if c.sockets == nil {
+		c.sockets = map[string]*Socket{}
+	}
+	c.sockets[name] = s
+	c.joined = true
+	s.connected = true
+	c.mu.Unlock()
+	c.srv.wheel.Stop(&c.timer)
+	nsp.add(s)
+	joins := []string{s.id}
+	if restored != nil {
+		joins = append(joins, restored.Rooms...)
+	}
+	nsp.adapter.AddAll(s, joins)
+	reply := make([]byte, 0, 64)
+	reply = append(reply, `{"sid":`...)
+	reply = sio.AppendQuote(reply, s.id)
+	if s.pid != "" {
+		reply = append(reply, `,"pid":`...)
+		reply = sio.AppendQuote(reply, s.pid)
+	}
+	reply = append(reply, '}')
+	_ = s.sendPacket(&sio.Packet{Type: sio.Connect, Namespace: nsp.wireName(), ID: -1, Data: reply}, nil, false)
+	if restored != nil {
+		for _, p := range restored.MissedPackets {
+			s.Deliver(p, false)
+		}
+	}
+	c.srv.pool.Push(&s.inbox, func() {
+		for _, h := range nsp.connectionHandlers() {
+			h(s)
+		}
+	})
+}
+
+// ConnectError refuses a connection from a middleware: the client's connect_error gets
+// Message as err.message and Data (when not nil) as err.data.
+type ConnectError struct {
+	Message string
+	Data    any
+}
+
+func (e *ConnectError) Error() string { return e.Message }
+
+func (c *client) connectError(nsp string, ce *ConnectError) {
+	payload := make([]byte, 0, 64)
+	payload = append(payload, `{"message":`...)
+	payload = sio.AppendQuote(payload, ce.Message)
+	if ce.Data != nil {
+		payload = append(payload, `,"data":`...)
+		var err error
+		if payload, _, err = appendValue(payload, nil, ce.Data); err != nil {
+			payload = append(payload, "null"...)
+		}
+	}
+	payload = append(payload, '}')
+	buf := getBuf()
+	buf.B = sio.AppendPacket(buf.B[:0], &sio.Packet{Type: sio.ConnectError, Namespace: []byte(nsp), ID: -1, Data: payload})
+	_ = c.sess.SendMessages(buf.B, nil, false)
+	putBuf(buf)
+}
+
+// remove forgets a socket that left its namespace.
+func (c *client) remove(s *Socket) {
+	c.mu.Lock()
+	if c.sockets[s.nsp.name] == s {
+		delete(c.sockets, s.nsp.name)
+	}
+	c.mu.Unlock()
+}
+
+// disconnectAll disconnects every namespace with a DISCONNECT packet, then closes the
+// connection (the reference's client._disconnect).
+func (c *client) disconnectAll() {
+	c.mu.Lock()
+	all := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		all = append(all, s)
+	}
+	c.mu.Unlock()
+	for _, s := range all {
+		s.Disconnect(false)
+	}
+	c.sess.Close()
+}
+
+// onClose: the Engine.IO connection is gone; every socket closes with the engine's reason.
+func (c *client) onClose(reason string) {
+	c.srv.wheel.Stop(&c.timer)
+	c.mu.Lock()
+	c.closed = true
+	all := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		all = append(all, s)
+	}
+	c.mu.Unlock()
+	for _, s := range all {
+		s.onclose(reason)
+	}
+}

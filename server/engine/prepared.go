@@ -1,0 +1,78 @@
+package engine
+
+import (
+	"errors"
+
+	"github.com/riptide-io/riptide/codec/eio"
+)
+
+// ErrDropped is returned for a volatile send that the transport could not take at once.
+var ErrDropped = errors.New("engine: volatile packet dropped")
+
+// Prepared is a group of message packets (one text message and its binary attachments, as
+// Socket.IO sends them) encoded once for every transport, so a broadcast encodes once and
+// hands the same bytes to every recipient. Immutable once built; safe for concurrent use.
+type Prepared struct {
+	ws  []byte // WebSocket frames, ready to write
+	rec []byte // queue records for polling sessions
+}
+
+// Prepare encodes text and its attachments for every transport. The inputs are copied.
+func Prepare(text []byte, attachments [][]byte) *Prepared {
+	wsLen, recLen := 14+1+len(text), recordHeader+len(text)
+	for _, a := range attachments {
+		wsLen += 10 + len(a)
+		recLen += recordHeader + len(a)
+	}
+	p := &Prepared{ws: make([]byte, 0, wsLen), rec: make([]byte, 0, recLen)}
+	p.ws = appendWSPacket(p.ws, eio.Message, text, false)
+	p.rec = appendRecord(p.rec, eio.Message, text, false)
+	for _, a := range attachments {
+		p.ws = appendWSPacket(p.ws, eio.Message, a, true)
+		p.rec = appendRecord(p.rec, eio.Message, a, true)
+	}
+	return p
+}
+
+// SendPrepared queues p for the client. With volatile set, p is dropped (ErrDropped) unless
+// the transport can write it now (see Writable). Safe for concurrent use.
+func (s *Session) SendPrepared(p *Prepared, volatile bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen {
+		return ErrClosed
+	}
+	if volatile && !s.writableLocked() {
+		return ErrDropped
+	}
+	if s.out == nil {
+		s.out = getBuffer()
+	}
+	if s.transport == WebSocket {
+		s.out.B = append(s.out.B, p.ws...)
+	} else {
+		s.out.B = append(s.out.B, p.rec...)
+	}
+	s.scheduleLocked()
+	return nil
+}
+
+// SendMessages queues one text message and its binary attachments as one unit: no other
+// sender's packet can come between them. With volatile set they are dropped together
+// (ErrDropped) unless the transport can write now. Safe for concurrent use.
+func (s *Session) SendMessages(text []byte, attachments [][]byte, volatile bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen {
+		return ErrClosed
+	}
+	if volatile && !s.writableLocked() {
+		return ErrDropped
+	}
+	s.appendLocked(eio.Message, text, false)
+	for _, a := range attachments {
+		s.appendLocked(eio.Message, a, true)
+	}
+	s.scheduleLocked()
+	return nil
+}

@@ -1,0 +1,210 @@
+package server
+
+import (
+	"sync"
+	"time"
+
+	"github.com/riptide-io/riptide/rooms"
+)
+
+// Namespace is a Socket.IO namespace: its middlewares, handlers, sockets and adapter.
+// All methods are safe for concurrent use.
+type Namespace struct {
+	name    string
+	wire    []byte // name as written in packets (nil for "/")
+	srv     *Server
+	adapter rooms.Adapter
+	h       *handlerSet // shared by the children of a dynamic (OfFunc) namespace
+	parentOf *Namespace // the OfFunc parent this namespace was created under
+
+	mu      sync.RWMutex
+	sockets map[string]*Socket
+}
+
+// handlerSet holds what Use, On and OnConnection registered.
+type handlerSet struct {
+	mu          sync.RWMutex
+	mws         []func(*Socket) error
+	onConnect   []func(*Socket)
+	handlers    map[string][]func(*Socket, *Event)
+	serverEvent map[string][]func(Args, func(...any))
+}
+
+func newNamespace(srv *Server, name string, h *handlerSet) *Namespace {
+	n := &Namespace{name: name, srv: srv, h: h, sockets: map[string]*Socket{}}
+	if name != "/" {
+		n.wire = []byte(name)
+	}
+	n.adapter = srv.opts.NewAdapter(name)
+	return n
+}
+
+// Name returns the namespace name, e.g. "/" or "/chat".
+func (n *Namespace) Name() string { return n.name }
+
+// Adapter returns the namespace's adapter.
+func (n *Namespace) Adapter() rooms.Adapter { return n.adapter }
+
+func (n *Namespace) wireName() []byte { return n.wire }
+
+// Use adds a connection middleware. It runs on a worker before the socket connects and may
+// block (a database lookup); an error refuses the connection with a connect_error (use
+// *ConnectError to send data with it).
+func (n *Namespace) Use(mw func(*Socket) error) {
+	n.h.mu.Lock()
+	n.h.mws = append(n.h.mws, mw)
+	n.h.mu.Unlock()
+}
+
+// OnConnection registers a listener for new sockets. It runs on the socket's worker, before
+// any of the socket's events.
+func (n *Namespace) OnConnection(h func(*Socket)) {
+	n.h.mu.Lock()
+	n.h.onConnect = append(n.h.onConnect, h)
+	n.h.mu.Unlock()
+}
+
+// On registers a handler for event on every socket of the namespace, once, without a
+// closure per socket.
+func (n *Namespace) On(event string, h func(*Socket, *Event)) {
+	n.h.mu.Lock()
+	if n.h.handlers == nil {
+		n.h.handlers = map[string][]func(*Socket, *Event){}
+	}
+	n.h.handlers[event] = append(n.h.handlers[event], h)
+	n.h.mu.Unlock()
+}
+
+// OnServerSideEmit registers a listener for events other nodes send with ServerSideEmit;
+// ack is non-nil when the sender waits for an answer.
+func (n *Namespace) OnServerSideEmit(event string, h func(args Args, ack func(...any))) {
+	n.h.mu.Lock()
+	if n.h.serverEvent == nil {
+		n.h.serverEvent = map[string][]func(Args, func(...any)){}
+	}
+	n.h.serverEvent[event] = append(n.h.serverEvent[event], h)
+	n.h.mu.Unlock()
+}
+
+// ServerSideEvent runs the listeners registered with OnServerSideEmit (called by adapters).
+func (n *Namespace) ServerSideEvent(event string, args Args, ack func(...any)) {
+	n.h.mu.RLock()
+	hs := n.h.serverEvent[event]
+	n.h.mu.RUnlock()
+	for _, h := range hs {
+		h(args, ack)
+	}
+}
+
+func (n *Namespace) middlewares() []func(*Socket) error {
+	n.h.mu.RLock()
+	defer n.h.mu.RUnlock()
+	return n.h.mws
+}
+
+func (n *Namespace) connectionHandlers() []func(*Socket) {
+	n.h.mu.RLock()
+	defer n.h.mu.RUnlock()
+	return n.h.onConnect
+}
+
+func (n *Namespace) handlersFor(event string) []func(*Socket, *Event) {
+	n.h.mu.RLock()
+	defer n.h.mu.RUnlock()
+	return n.h.handlers[event]
+}
+
+// Socket returns the local socket with id, or nil.
+func (n *Namespace) Socket(id string) *Socket {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.sockets[id]
+}
+
+// Count returns the number of sockets connected to this namespace on this node.
+func (n *Namespace) Count() int {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return len(n.sockets)
+}
+
+func (n *Namespace) add(s *Socket) {
+	n.mu.Lock()
+	n.sockets[s.id] = s
+	n.mu.Unlock()
+}
+
+func (n *Namespace) remove(s *Socket) {
+	n.mu.Lock()
+	if n.sockets[s.id] == s {
+		delete(n.sockets, s.id)
+	}
+	n.mu.Unlock()
+}
+
+// restore asks the adapter for the session named in a recovering client's auth
+// ({"pid":..., "offset":...}), or returns nil.
+func (n *Namespace) restore(auth []byte) *rooms.Session {
+	store, ok := n.adapter.(rooms.SessionStore)
+	if !ok {
+		return nil
+	}
+	pid, ok1 := jsonStringField(auth, "pid")
+	offset, ok2 := jsonStringField(auth, "offset")
+	if !ok1 || !ok2 {
+		return nil
+	}
+	s, err := store.RestoreSession(pid, offset)
+	if err != nil {
+		n.srv.opts.Logger.Warn("restore session", "nsp", n.name, "err", err)
+		return nil
+	}
+	return s
+}
+
+// The broadcast operator's entry points on a namespace.
+
+// To selects the sockets in rooms.
+func (n *Namespace) To(rooms ...string) *BroadcastOperator { return n.op().To(rooms...) }
+
+// In is To.
+func (n *Namespace) In(rooms ...string) *BroadcastOperator { return n.op().To(rooms...) }
+
+// Except excludes the sockets in rooms.
+func (n *Namespace) Except(rooms ...string) *BroadcastOperator { return n.op().Except(rooms...) }
+
+// Volatile drops the broadcast for clients that cannot take it now.
+func (n *Namespace) Volatile() *BroadcastOperator { return n.op().Volatile() }
+
+// Local limits the broadcast to this node.
+func (n *Namespace) Local() *BroadcastOperator { return n.op().Local() }
+
+// Timeout sets how long EmitWithAck waits for the clients' acks.
+func (n *Namespace) Timeout(d time.Duration) *BroadcastOperator { return n.op().Timeout(d) }
+
+// Emit sends an event to every socket of the namespace.
+func (n *Namespace) Emit(event string, args ...any) error { return n.op().Emit(event, args...) }
+
+// FetchSockets returns the namespace's sockets.
+func (n *Namespace) FetchSockets() ([]*RemoteSocket, error) { return n.op().FetchSockets() }
+
+// SocketsJoin makes every socket join rooms.
+func (n *Namespace) SocketsJoin(rooms ...string) { n.op().SocketsJoin(rooms...) }
+
+// SocketsLeave makes every socket leave rooms.
+func (n *Namespace) SocketsLeave(rooms ...string) { n.op().SocketsLeave(rooms...) }
+
+// DisconnectSockets disconnects every socket.
+func (n *Namespace) DisconnectSockets(close bool) { n.op().DisconnectSockets(close) }
+
+// ServerSideEmit sends an event to the other nodes of the cluster (none with the in-memory
+// adapter).
+func (n *Namespace) ServerSideEmit(event string, args ...any) error {
+	data, atts, err := encodeEvent(event, args)
+	if err != nil {
+		return err
+	}
+	return n.adapter.ServerSideEmit(&rooms.Packet{Type: eventType(atts), Data: data, Attachments: atts, ID: -1}, nil, nil)
+}
+
+func (n *Namespace) op() *BroadcastOperator { return &BroadcastOperator{nsp: n} }
