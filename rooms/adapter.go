@@ -39,9 +39,9 @@ type Packet struct {
 // Flags modify a broadcast, as in Node's BroadcastFlags.
 type Flags struct {
 	Volatile bool // drop for members whose transport cannot write now
-	Local     bool // only this node (no effect on the in-memory adapter)
-	Compress  bool
-	Timeout   time.Duration // for broadcasts with acks
+	Local    bool // only this node (no effect on the in-memory adapter)
+	Compress bool
+	Timeout  time.Duration // for broadcasts with acks
 }
 
 // Options select the members of a broadcast or a query.

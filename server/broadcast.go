@@ -227,10 +227,14 @@ func (b *BroadcastOperator) FetchSockets() ([]*RemoteSocket, error) {
 }
 
 // SocketsJoin makes the selected sockets join rooms.
-func (b *BroadcastOperator) SocketsJoin(rooms ...string) { b.nsp.adapter.AddSockets(b.options(), rooms) }
+func (b *BroadcastOperator) SocketsJoin(rooms ...string) {
+	b.nsp.adapter.AddSockets(b.options(), rooms)
+}
 
 // SocketsLeave makes the selected sockets leave rooms.
-func (b *BroadcastOperator) SocketsLeave(rooms ...string) { b.nsp.adapter.DelSockets(b.options(), rooms) }
+func (b *BroadcastOperator) SocketsLeave(rooms ...string) {
+	b.nsp.adapter.DelSockets(b.options(), rooms)
+}
 
 // DisconnectSockets disconnects the selected sockets.
 func (b *BroadcastOperator) DisconnectSockets(close bool) {

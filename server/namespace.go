@@ -10,12 +10,12 @@ import (
 // Namespace is a Socket.IO namespace: its middlewares, handlers, sockets and adapter.
 // All methods are safe for concurrent use.
 type Namespace struct {
-	name    string
-	wire    []byte // name as written in packets (nil for "/")
-	srv     *Server
-	adapter rooms.Adapter
-	h       *handlerSet // shared by the children of a dynamic (OfFunc) namespace
-	parentOf *Namespace // the OfFunc parent this namespace was created under
+	name     string
+	wire     []byte // name as written in packets (nil for "/")
+	srv      *Server
+	adapter  rooms.Adapter
+	h        *handlerSet // shared by the children of a dynamic (OfFunc) namespace
+	parentOf *Namespace  // the OfFunc parent this namespace was created under
 
 	mu      sync.RWMutex
 	sockets map[string]*Socket
