@@ -217,12 +217,10 @@ func (c *client) connect(name string, auth []byte) {
 	s.connected = true
 	c.mu.Unlock()
 	c.srv.wheel.Stop(&c.timer)
-	nsp.add(s)
 	joins := []string{s.id}
 	if restored != nil {
 		joins = append(joins, restored.Rooms...)
 	}
-	nsp.adapter.AddAll(s, joins)
 	reply := make([]byte, 0, 64)
 	reply = append(reply, `{"sid":`...)
 	reply = sio.AppendQuote(reply, s.id)
@@ -231,13 +229,17 @@ func (c *client) connect(name string, auth []byte) {
 		reply = sio.AppendQuote(reply, s.pid)
 	}
 	reply = append(reply, '}')
-	_ = s.sendPacket(&sio.Packet{Type: sio.Connect, Namespace: nsp.wireName(), ID: -1, Data: reply}, nil, false)
-	if restored != nil {
-		for _, p := range restored.MissedPackets {
-			s.Deliver(p, false)
-		}
-	}
+	// The reply goes out from the socket's own queue, so the connection handlers run before
+	// any event the client sends after it learns it is connected.
 	c.srv.pool.Push(&s.inbox, func() {
+		nsp.add(s)
+		nsp.adapter.AddAll(s, joins)
+		_ = s.sendPacket(&sio.Packet{Type: sio.Connect, Namespace: nsp.wireName(), ID: -1, Data: reply}, nil, false)
+		if restored != nil {
+			for _, p := range restored.MissedPackets {
+				s.Deliver(p, false)
+			}
+		}
 		for _, h := range nsp.connectionHandlers() {
 			h(s)
 		}
