@@ -13,6 +13,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
 command -v go >/dev/null 2>&1 || { echo "go is required (https://go.dev/dl)"; exit 1; }
+# The second, independent Socket.IO client (examples/chat/python_test.go): Debian's python3-socketio.
+if ! /usr/bin/python3 -c "import socketio, requests, websocket" >/dev/null 2>&1; then
+  echo "== installing python3-socketio (apt)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-socketio python3-requests python3-websocket
+fi
 
 echo "== npm clients (internal/nodetest/js)"
 (cd internal/nodetest/js && npm ci --no-audit --no-fund --loglevel=error)
