@@ -1,13 +1,21 @@
-// Command riptide runs the realtime tier: an Engine.IO / Socket.IO server on gnet.
+// Command riptide runs the realtime tier: a Socket.IO server on gnet.
 //
-//	go run ./cmd/riptide                     # :3000, path /socket.io/, in-memory, no auth
-//	go run ./cmd/riptide --addr 127.0.0.1:8080 --cors-origin https://app.example.com
+//	go run ./cmd/riptide                     # :3000, path /socket.io/, in-memory rooms, no auth
+//	go run ./cmd/riptide --addr 127.0.0.1:8080 --cors-origin https://app.example.com --auth-token s3cret
+//
+// Clients connect to namespace "/" with any Socket.IO v4 client. Out of the box they can:
+//
+//	socket.emit("join", room, ack)                 // join a room; ack()
+//	socket.emit("leave", room, ack)                // leave it; ack()
+//	socket.emit("publish", room, event, ...args)   // everyone else in room gets event(...args)
 //
 // GET /healthz answers 200 "ok" on the same port, for load-balancer checks.
 package main
 
 import (
 	"context"
+	"crypto/subtle"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -17,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/riptide-io/riptide/server"
 	"github.com/riptide-io/riptide/server/engine"
 	"github.com/riptide-io/riptide/server/http1"
 )
@@ -31,6 +40,8 @@ type config struct {
 	eventLoops     int
 	logLevel       string
 	upgradeTimeout time.Duration
+	authToken      string
+	connectTimeout time.Duration
 }
 
 func parseFlags(args []string) (config, error) {
@@ -45,6 +56,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.corsOrigins, "cors-origin", "", `comma-separated origins allowed by CORS ("*" for any); empty disables CORS`)
 	fs.IntVar(&c.eventLoops, "event-loops", 0, "number of event loops (default: one per CPU)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.authToken, "auth-token", "", `when set, clients must connect with auth {"token": <this value>}`)
+	fs.DurationVar(&c.connectTimeout, "connect-timeout", 45*time.Second, "close connections that join no namespace in time")
 	err := fs.Parse(args)
 	return c, err
 }
@@ -71,18 +84,18 @@ func run(c config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	log.Info("riptide listening", "addr", l.Addr(), "path", srv.Path())
+	log.Info("riptide listening", "addr", l.Addr(), "path", srv.Engine().Path())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
-	log.Info("shutting down", "sessions", srv.Count())
+	log.Info("shutting down", "sessions", srv.Engine().Count())
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return l.Close(shutdown)
 }
 
 // start builds the server from the flags and starts listening.
-func start(c config, log *slog.Logger) (*engine.Listener, *engine.Server, error) {
+func start(c config, log *slog.Logger) (*engine.Listener, *server.Server, error) {
 	opts := engine.Options{
 		Path:              c.path,
 		PingInterval:      c.pingInterval,
@@ -93,9 +106,45 @@ func start(c config, log *slog.Logger) (*engine.Listener, *engine.Server, error)
 	if c.corsOrigins != "" {
 		opts.CORS = &engine.CORS{Origins: strings.Split(c.corsOrigins, ","), Credentials: true}
 	}
-	srv := engine.NewServer(opts, sessionLog{log: log})
-	l, err := engine.Listen(c.addr, engine.ListenConfig{HTTP: health, EventLoops: c.eventLoops, Logger: log}, srv)
-	return l, srv, err
+	io := server.New(server.Options{Engine: opts, ConnectTimeout: c.connectTimeout, Logger: log})
+	if c.authToken != "" {
+		io.Use(func(s *server.Socket) error {
+			var auth struct {
+				Token string `json:"token"`
+			}
+			_ = json.Unmarshal(s.Handshake().Auth, &auth)
+			if subtle.ConstantTimeCompare([]byte(auth.Token), []byte(c.authToken)) != 1 {
+				return &server.ConnectError{Message: "not authorized"}
+			}
+			return nil
+		})
+	}
+	relay(io)
+	l, err := io.Listen(c.addr, engine.ListenConfig{HTTP: health, EventLoops: c.eventLoops, Logger: log})
+	return l, io, err
+}
+
+// relay installs the default protocol: rooms and publishing to them.
+func relay(io *server.Server) {
+	io.On("join", func(s *server.Socket, ev *server.Event) {
+		if room, ok := ev.String(0); ok {
+			s.Join(room)
+		}
+		_ = ev.Ack()
+	})
+	io.On("leave", func(s *server.Socket, ev *server.Event) {
+		if room, ok := ev.String(0); ok {
+			s.Leave(room)
+		}
+		_ = ev.Ack()
+	})
+	io.On("publish", func(s *server.Socket, ev *server.Event) {
+		room, ok1 := ev.String(0)
+		event, ok2 := ev.String(1)
+		if ok1 && ok2 {
+			_ = s.To(room).Emit(event, ev.From(2))
+		}
+	})
 }
 
 // health answers the load balancer's checks; everything else is 404.
@@ -104,15 +153,4 @@ func health(req *http1.Request, _ []byte) engine.HTTPResponse {
 		return engine.HTTPResponse{Body: []byte("ok")}
 	}
 	return engine.HTTPResponse{Status: 404, Body: []byte("Not Found")}
-}
-
-// sessionLog holds Engine.IO sessions open; the Socket.IO layer takes over from it.
-type sessionLog struct{ log *slog.Logger }
-
-func (h sessionLog) OnOpen(s *engine.Session) {
-	h.log.Debug("session open", "sid", s.ID(), "remote", s.Request().RemoteAddr())
-}
-func (h sessionLog) OnMessage(*engine.Session, []byte, bool) {}
-func (h sessionLog) OnClose(s *engine.Session, reason engine.CloseReason) {
-	h.log.Debug("session closed", "sid", s.ID(), "reason", string(reason))
 }

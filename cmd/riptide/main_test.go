@@ -25,7 +25,7 @@ func TestDefaultsServe(t *testing.T) {
 		defer cancel()
 		_ = l.Close(ctx)
 	}()
-	if o := srv.Options(); o.PingInterval != 25*time.Second || o.PingTimeout != 20*time.Second || o.MaxHTTPBufferSize != 1e6 {
+	if o := srv.Engine().Options(); o.PingInterval != 25*time.Second || o.PingTimeout != 20*time.Second || o.MaxHTTPBufferSize != 1e6 {
 		t.Fatalf("defaults %+v", o)
 	}
 	base := "http://" + l.Addr()

@@ -129,6 +129,9 @@ func parseIndex(b []byte) (int, bool) {
 // either order. Like socket.io-parser, CheckPlaceholders does not require each attachment to be
 // named exactly once: a placeholder may repeat, and an attachment may go unused.
 func CheckPlaceholders(data []byte, attachments int) error {
+	if !Valid(data) {
+		return ErrInvalidJSON
+	}
 	_, err := resolve(nil, data, nil, attachments, false)
 	return err
 }
@@ -140,15 +143,16 @@ func CheckPlaceholders(data []byte, attachments int) error {
 // malformed one, ErrInvalidJSON for invalid data; dst is then returned unchanged.
 // It does not allocate when dst has room.
 func AppendResolved(dst, data []byte, atts [][]byte) ([]byte, error) {
-	return resolve(dst, data, atts, len(atts), true)
-}
-
-// resolve walks data's objects, checking placeholders against n and, when write is set, appending
-// data to dst with placeholders replaced by base64 strings of atts.
-func resolve(dst, data []byte, atts [][]byte, n int, write bool) ([]byte, error) {
 	if !Valid(data) {
 		return dst, ErrInvalidJSON
 	}
+	return resolve(dst, data, atts, len(atts), true)
+}
+
+// resolve walks the objects of data, which must be valid JSON, checking placeholders against n
+// and, when write is set, appending data to dst with placeholders replaced by base64 strings of
+// atts.
+func resolve(dst, data []byte, atts [][]byte, n int, write bool) ([]byte, error) {
 	orig := len(dst)
 	copied := 0 // data[:copied] is in dst already
 	for i := 0; i < len(data); {

@@ -69,7 +69,7 @@ func (it *ArrayIter) Next() (elem []byte, ok bool) {
 		return it.fail()
 	}
 	it.i, it.state = end, iterMore
-	return b[i:end], true
+	return b[i:end:end], true
 }
 
 // finish ends the walk at the closing ']' (i is past it); only whitespace may follow.
@@ -120,7 +120,7 @@ func EventName(data []byte) (name, rest []byte, err error) {
 	if j >= len(data) || data[j] != ',' && data[j] != ']' {
 		return nil, nil, ErrInvalidJSON
 	}
-	return data[i:end], data[j:], nil
+	return data[i:end:end], data[j:], nil
 }
 
 // AppendArgsArray appends the elements of rest (as returned by EventName) as a JSON array:
@@ -166,7 +166,7 @@ func ObjectField(obj []byte, key string) (val []byte, ok bool) {
 			return nil, false
 		}
 		if match {
-			val = obj[i:vend]
+			val = obj[i:vend:vend]
 		}
 		i = skipWS(obj, vend)
 		if i >= len(obj) {

@@ -130,7 +130,7 @@ func DecodeLimit(b []byte, p *Packet, maxAttachments int) error {
 		for i < len(b) && b[i] != ',' {
 			i++
 		}
-		p.Namespace = b[start:i]
+		p.Namespace = b[start:i:i] // capped: an append by the caller must not overwrite b
 		if i < len(b) {
 			i++
 		}
@@ -158,6 +158,7 @@ func DecodeLimit(b []byte, p *Packet, maxAttachments int) error {
 
 	if i < len(b) {
 		p.Data = trimWS(b[i:])
+		p.Data = p.Data[:len(p.Data):len(p.Data)]
 		if len(p.Data) == 0 || !Valid(p.Data) {
 			return ErrInvalidJSON
 		}
@@ -166,6 +167,23 @@ func DecodeLimit(b []byte, p *Packet, maxAttachments int) error {
 }
 
 var reservedEvents = [...]string{"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
+
+// isReserved reports whether the string literal name is one of reservedEvents.
+func isReserved(name []byte) bool {
+	if inner := name[1 : len(name)-1]; plainASCII(inner) {
+		switch string(inner) {
+		case "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener":
+			return true
+		}
+		return false
+	}
+	for _, r := range reservedEvents {
+		if strEqual(name, r) {
+			return true
+		}
+	}
+	return false
+}
 
 // validPayload is socket.io-parser's isPayloadValid on JSON already known to be valid.
 func validPayload(p *Packet) error {
@@ -191,15 +209,12 @@ func validPayload(p *Packet) error {
 		if err != nil {
 			return err
 		}
-		if name[0] == '"' {
-			for _, r := range reservedEvents {
-				if strEqual(name, r) {
-					return ErrInvalidPayload
-				}
-			}
+		if name[0] == '"' && isReserved(name) {
+			return ErrInvalidPayload
 		}
 		if p.Type == BinaryEvent {
-			return CheckPlaceholders(d, p.Attachments)
+			_, err := resolve(nil, d, nil, p.Attachments, false)
+			return err
 		}
 		return nil
 	case Ack, BinaryAck:
@@ -207,7 +222,8 @@ func validPayload(p *Packet) error {
 			return ErrInvalidPayload
 		}
 		if p.Type == BinaryAck {
-			return CheckPlaceholders(d, p.Attachments)
+			_, err := resolve(nil, d, nil, p.Attachments, false)
+			return err
 		}
 		return nil
 	}

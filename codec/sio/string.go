@@ -102,7 +102,7 @@ func AppendUnquote(dst, lit []byte) ([]byte, error) {
 // for map lookups: m[string(text)] does not allocate.
 func Unquote(buf, lit []byte) ([]byte, error) {
 	if len(lit) >= 2 && lit[0] == '"' {
-		inner := lit[1 : len(lit)-1]
+		inner := lit[1 : len(lit)-1 : len(lit)-1]
 		if noEscapes(inner) && utf8.Valid(inner) {
 			if end, ok := scanString(lit, 0); ok && end == len(lit) {
 				return inner, nil
@@ -169,7 +169,7 @@ func decodeChar(lit []byte, i int, buf *[4]byte) (n, next int) {
 // strEqual reports whether the valid JSON string literal lit decodes to s, without allocating.
 func strEqual(lit []byte, s string) bool {
 	inner := lit[1 : len(lit)-1]
-	if noEscapes(inner) && utf8.Valid(inner) {
+	if plainASCII(inner) {
 		return string(inner) == s
 	}
 	var buf [4]byte
@@ -182,4 +182,15 @@ func strEqual(lit []byte, s string) bool {
 		s = s[n:]
 	}
 	return len(s) == 0
+}
+
+// plainASCII reports whether b holds neither escapes nor non-ASCII bytes: string content that
+// decodes to itself.
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

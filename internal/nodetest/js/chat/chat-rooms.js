@@ -93,6 +93,7 @@ new Ctx("rooms").run(async (ctx) => {
   ctx.step("a disconnected member leaves its rooms");
   ctx.leave(c);
   await ctx.settle();
+  ctx.step("D joins after C disconnected");
   ctx.equal("D join ack after C left", await d.ack("join", R), { room: R, members: 3 });
   ctx.expect([a, b], "user-joined", { room: R, user: d.user });
   await ctx.settle();
