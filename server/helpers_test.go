@@ -16,7 +16,9 @@ import (
 )
 
 // startIO serves io on a free loopback port for the test.
-func startIO(t *testing.T, io *Server) string {
+func startIO(t *testing.T, io *Server) string { return startIOB(t, io) }
+
+func startIOB(t testing.TB, io *Server) string {
 	t.Helper()
 	l, err := io.Listen("127.0.0.1:0", engine.ListenConfig{EventLoops: 2})
 	if err != nil {
@@ -33,13 +35,13 @@ func startIO(t *testing.T, io *Server) string {
 // wire is a raw WebSocket Engine.IO client that speaks Socket.IO packets as strings, for
 // byte-exact checks. (The interop tests in internal/nodetest use the real npm client.)
 type wire struct {
-	t   *testing.T
+	t   testing.TB
 	c   net.Conn
 	r   io.Reader
 	sid string
 }
 
-func dialWire(t *testing.T, addr string) *wire {
+func dialWire(t testing.TB, addr string) *wire {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -149,7 +151,7 @@ func (w *wire) connect(nsp, auth string) string {
 }
 
 // waitFor polls cond until it holds or a few seconds pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !cond() {

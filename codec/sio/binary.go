@@ -127,7 +127,10 @@ func parseIndex(b []byte) (int, bool) {
 //
 // A placeholder is an object with exactly the members "_placeholder": true and "num": N, in
 // either order. Like socket.io-parser, CheckPlaceholders does not require each attachment to be
-// named exactly once: a placeholder may repeat, and an attachment may go unused.
+// named exactly once: a placeholder may repeat, and an attachment may go unused. Unlike it, an
+// object with further members is plain data even when "_placeholder" is true (Node would take it
+// as a placeholder, or fail on its "num"): recognising those would cost a scan of every object's
+// members, quadratic on deep nesting. No client writes such objects.
 func CheckPlaceholders(data []byte, attachments int) error {
 	if !Valid(data) {
 		return ErrInvalidJSON

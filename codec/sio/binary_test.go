@@ -14,9 +14,9 @@ func TestAppendPlaceholder(t *testing.T) {
 
 func TestPlaceholder(t *testing.T) {
 	for in, want := range map[string]int{
-		`{"_placeholder":true,"num":0}`:           0,
-		` { "num" : 3 , "_placeholder" : true } `: 3,
-		`{"\u005fplaceholder":true,"num":1}`:      1,
+		`{"_placeholder":true,"num":0}`:                              0,
+		` { "num" : 3 , "_placeholder" : true } `:                    3,
+		`{"\u005fplaceholder":true,"num":1}`:                         1,
 		`{"_placeholder":false,"_placeholder":true,"num":9,"num":2}`: 2, // last wins, as in JSON.parse
 	} {
 		if n, ok := Placeholder([]byte(in)); !ok || n != want {

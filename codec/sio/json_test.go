@@ -177,11 +177,11 @@ func collect(it ArrayIter) ([]string, error) {
 
 func TestArrayIter(t *testing.T) {
 	for in, want := range map[string][]string{
-		`[]`:                         nil,
-		` [ ] `:                      nil,
-		`["a"]`:                      {`"a"`},
+		`[]`:                          nil,
+		` [ ] `:                       nil,
+		`["a"]`:                       {`"a"`},
 		` [ "a" , 1 ,{"b":[2]}, [] ]`: {`"a"`, `1`, `{"b":[2]}`, `[]`},
-		`[null,true,false,-1.5e3]`:   {`null`, `true`, `false`, `-1.5e3`},
+		`[null,true,false,-1.5e3]`:    {`null`, `true`, `false`, `-1.5e3`},
 	} {
 		got, err := collect(NewArrayIter([]byte(in)))
 		if err != nil || strings.Join(got, "|") != strings.Join(want, "|") {

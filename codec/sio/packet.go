@@ -86,6 +86,8 @@ func Decode(b []byte, p *Packet) error {
 //   - attachment counts and ack ids are plain decimal digits (Node takes anything Number()
 //     parses, such as "0x1" or " "), and an id must fit an int64 (Node rounds it to a double);
 //   - the namespace must be valid UTF-8;
+//   - whitespace before the payload is JSON whitespace (Node reads a space or tab there as an
+//     ack id 0, since Number(" ") is 0); Data is trimmed of it;
 //   - EVENT, ACK, CONNECT_ERROR and their binary forms need a payload (Node lets "2" through as
 //     an EVENT without data; its isPacketValid rejects it);
 //   - BINARY_EVENT and BINARY_ACK placeholders are checked against the attachment count here

@@ -115,3 +115,19 @@ func TestTypeString(t *testing.T) {
 		t.Fatal(Event.String(), BinaryAck.String(), Type(7).String())
 	}
 }
+
+// Decode is not incremental (an Engine.IO message is whole), but every truncation of real
+// traffic must fail cleanly or decode to a valid packet, never panic.
+func TestDecodePrefixes(t *testing.T) {
+	for _, tc := range nodeCases {
+		for i := range len(tc.wire) {
+			var p Packet
+			if err := Decode([]byte(tc.wire[:i]), &p); err == nil {
+				var q Packet
+				if err := Decode(AppendPacket(nil, &p), &q); err != nil || !samePacket(&p, &q) {
+					t.Fatalf("prefix %q: %+v does not round-trip: %v", tc.wire[:i], p, err)
+				}
+			}
+		}
+	}
+}

@@ -36,7 +36,10 @@
 //                 only its own answers; leaving, kicking and refusals leave the rest up.
 //     upgrade     (polling,websocket) events in flight both ways while upgrading are
 //                 delivered exactly once and in order; the pending GET is released with
-//                 a noop; a polling GET with the sid afterwards gets HTTP 400.
+//                 a noop; a polling GET with the sid afterwards gets HTTP 400. The
+//                 client holds its "5" for --hold-ms (150) after pausing polling, so
+//                 the server must hold what it emits meanwhile and send it on the
+//                 WebSocket.
 //   --timeout 20000
 //
 // Result: {ok, scenario, transports, failures:[...], checksPassed, ...facts per
@@ -445,16 +448,21 @@ function brief(r) {
 
 // pausePolling stops the polling transport from issuing GETs: it waits until
 // the pending GET is answered (an echo releases it) and then polls no more,
-// so nothing is pending on the server. resume() polls again.
+// so nothing is pending on the server. Writes (POSTs) still go out: the
+// transport is put back to "open", and only a GET response would start the
+// next poll. resume() polls again.
 async function pausePolling(manager, k) {
   const t = manager.engine.transport;
   if (t.name !== "polling") throw new Error(`transport is ${t.name}`);
-  const paused = new Promise((resolve) => t.pause(resolve));
+  // The echo goes out (a POST) before pausing: a transport that is not
+  // "open" discards writes.
   k.emit("echo", "release the pending GET");
+  const paused = new Promise((resolve) => t.pause(resolve));
   await Promise.race([paused, c.sleep(3000).then(() => Promise.reject(new Error("polling transport did not pause")))]);
+  t.readyState = "open";
+  if (t._polling) throw new Error("a GET is still pending after the pause");
   return {
     resume() {
-      t.readyState = "open";
       t._poll();
     },
   };
@@ -776,7 +784,8 @@ async function upgrade(ck) {
   if (!upgrading) throw new Error("the upgrade scenario needs --transports polling,websocket");
   const { manager, wire } = mgr();
   const k = manager.socket("/ns-9");
-  const out = { sentBeforeProbe: null, sentWhileUpgrading: 0, sentAfterUpgrade: 0, upgradingAtMs: null, upgradeAtMs: null };
+  const holdMs = c.int(args["hold-ms"] || "150", "hold-ms");
+  const out = { holdMs, sentBeforeProbe: null, sentWhileUpgrading: 0, sentAfterUpgrade: 0, upgradingAtMs: null, upgradeAtMs: null };
   result.upgrade = out;
   let sent = 0;
   let phase = "polling";
@@ -797,6 +806,17 @@ async function upgrade(ck) {
           () => {
             out.probeAtMs = c.elapsed();
             out.sentBeforeProbe = sent;
+            // Hold the client's "5" for holdMs after the polling transport
+            // paused: no GET is pending then, so the server must hold what it
+            // emits and deliver it on the WebSocket after the upgrade.
+            const t = e.transport;
+            const pause = t.pause;
+            t.pause = function (onPause) {
+              return pause.call(t, () => {
+                out.pausedAtMs = c.elapsed();
+                setTimeout(onPause, holdMs);
+              });
+            };
             if (e.readyState === "open") probe.call(e, name);
           },
           () => {}
@@ -818,7 +838,7 @@ async function upgrade(ck) {
   const acks = [];
   let end = null;
   k.on("echo", (...a) => echoes.push({ a, transport: s.transportOf(manager) }));
-  k.on("stream-item", (i) => items.push({ i, transport: s.transportOf(manager) }));
+  k.on("stream-item", (i) => items.push({ i, transport: s.transportOf(manager), phase }));
   k.on("stream-end", (n) => (end = n));
   await s.connect(k, 5000);
   const engineId = wire.engineId();
@@ -873,6 +893,9 @@ async function upgrade(ck) {
   for (const x of echoes) byTransport.echo[x.transport] = (byTransport.echo[x.transport] || 0) + 1;
   for (const x of items) byTransport.items[x.transport] = (byTransport.items[x.transport] || 0) + 1;
   out.byTransport = byTransport;
+  // Items the server emitted while the client held its "5" arrive in a
+  // burst right after the upgrade.
+  out.itemsWhileUpgrading = items.filter((x) => x.phase === "upgrading").length;
   out.sent = sent;
   out.received = { echo: echoes.length, items: items.length, acks: acks.length };
   out.noops = wire.noops;
@@ -880,7 +903,6 @@ async function upgrade(ck) {
   ck.check(out.sentBeforeProbe >= 60 && out.sentAfterUpgrade >= 80, `traffic around the upgrade: ${out.sentBeforeProbe} before the probe, ${out.sentAfterUpgrade} after`);
   ck.check((byTransport.echo.polling || 0) + (byTransport.items.polling || 0) > 0, `events received on polling: ${JSON.stringify(byTransport)}`);
   ck.check((byTransport.echo.websocket || 0) + (byTransport.items.websocket || 0) > 0, `events received on websocket: ${JSON.stringify(byTransport)}`);
-  ck.check(wire.noops >= 1, `the pending GET was released with a noop: ${wire.noops} noops`);
   ck.eq(wire.engineId(), engineId, "engine id through the upgrade");
   const info = await ck.attempt("info after the upgrade", () => s.ack(k, 5000, "info"));
   if (info) ck.eq(info[0].transport, "websocket", "info.transport after the upgrade");
@@ -891,6 +913,47 @@ async function upgrade(ck) {
   if (poll) ck.eq(poll.status, 400, "status of a polling GET after the upgrade");
   ck.check(k.connected, "still connected");
   manager._close();
+
+  // An idle upgrade: the GET pending when the probe is answered is released
+  // with a noop (the client waits for it before sending "5").
+  out.idle = await ck.attempt("idle upgrade", () => idleUpgrade());
+  if (out.idle) ck.check(out.idle.noops >= 1, `idle upgrade: the pending GET was released with ${out.idle.noops} noops, want >= 1`);
+}
+
+async function idleUpgrade() {
+  const { manager, wire } = mgr();
+  const k = manager.socket("/");
+  let allow = false;
+  const times = {};
+  const origOpen = manager.open;
+  manager.open = function (fn) {
+    const r = origOpen.call(manager, fn);
+    const e = manager.engine;
+    if (e && !e.__delayed) {
+      e.__delayed = true;
+      const probe = e._probe;
+      e._probe = function (name) {
+        c.until(() => allow, 10000, "connect").then(
+          () => {
+            times.probeAtMs = c.elapsed();
+            if (e.readyState === "open") probe.call(e, name);
+          },
+          () => {}
+        );
+      };
+      e.on("upgrading", () => (times.upgradingAtMs = c.elapsed()));
+      e.on("upgrade", () => (times.upgradeAtMs = c.elapsed()));
+    }
+    return r;
+  };
+  await s.connect(k, 5000);
+  await c.sleep(100);
+  const noopsBefore = wire.noops;
+  allow = true;
+  await s.waitUpgrade(manager, 5000);
+  const info = await s.ack(k, 5000, "info");
+  manager._close();
+  return Object.assign(times, { noops: wire.noops - noopsBefore, transport: info[0].transport, upgradeMs: times.upgradeAtMs - times.upgradingAtMs });
 }
 
 function httpGet(path) {

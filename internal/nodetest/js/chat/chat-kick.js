@@ -11,8 +11,9 @@
 //     gets the chat).
 //   - M admin:kick T.id with ack: ack {ok:true}; T gets exactly one
 //     "disconnect" with reason "io server disconnect" and does not reconnect
-//     (socket.active false); its Engine.IO connection is closed too
-//     (disconnectSockets(true)); A, W and M get "user-disconnected" {id: T.id,
+//     (socket.active false); its Engine.IO connection ends (the client closes
+//     it once its only socket is gone, so whether the server closed it first,
+//     as disconnectSockets(true) does, is not observable here); A, W and M get "user-disconnected" {id: T.id,
 //     user: T} once; T gets nothing after the kick.
 //   - M admin:kick of an unknown id: ack {ok:true}, nobody is disconnected.
 //   - A, W and M still chat afterwards (ack {ok:true}).
