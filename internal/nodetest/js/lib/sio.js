@@ -234,7 +234,9 @@ function connect(socket, ms, what) {
     };
     socket.on("connect", onConnect);
     socket.on("connect_error", onError);
-    if (!socket.active) socket.connect();
+    // An active socket whose manager closed (reconnection off) needs connect()
+    // too; a socket mid-connect must not get a second CONNECT.
+    if (!socket.connected) socket.connect();
   });
 }
 
