@@ -72,7 +72,7 @@ func runChatScenarios(t *testing.T, start func(t *testing.T) int) {
 					// The script's own 20 s deadline fires first and reports
 					// how far it got; a healthy run takes 1-2 s.
 					raw := Run(t, 30*time.Second, "chat/"+script,
-						"--url", url, "--transports", tr.flag, "--timeout", "20000")
+						"--url", url, "--transports", tr.flag, "--timeout", "20000", "--wait", "5000")
 					res := Decode[chatResult](t, raw)
 					if len(res.Steps) == 0 || res.Steps[len(res.Steps)-1] != "transports" {
 						t.Fatalf("%s: steps %q do not end with the transports check", script, res.Steps)

@@ -341,23 +341,83 @@ type proc struct {
 }
 
 func start(script string, args ...string) (*proc, int, error) {
+	p, line, err := startScript(script, args...)
+	if err != nil {
+		return p, 0, err
+	}
+	var hello struct {
+		Port int `json:"port"`
+	}
+	if err := json.Unmarshal(line, &hello); err != nil || hello.Port <= 0 {
+		return p, 0, fmt.Errorf("nodetest: %s: first stdout line %q is not {\"port\":N}\n%s", script, clip(line, 500), tail(p.output()))
+	}
+	return p, hello.Port, nil
+}
+
+// StartJSON is Start for a server that announces itself with any JSON object
+// as its first stdout line (e.g. {"suite":N,"scenario":M}); it returns that
+// line, which is the caller's. t.Cleanup kills the process by its PID.
+// Safe for concurrent use.
+func StartJSON(t testing.TB, script string, args ...string) json.RawMessage {
+	t.Helper()
+	Setup(t)
+	p, line, err := startScript(script, args...)
+	return started(t, p, line, err, script, args)
+}
+
+// StartProgram is StartJSON for an executable that is not a Node script (a
+// Go server built by the test): path is run with args, its first stdout line
+// must be a JSON object and is returned. It gets the same stdin pipe and
+// NODETEST_WATCH_STDIN=1 as a script; t.Cleanup kills it by its PID and, if
+// the test failed, logs the tail of its output. Safe for concurrent use.
+func StartProgram(t testing.TB, path string, args ...string) json.RawMessage {
+	t.Helper()
+	p, line, err := startCmd(filepath.Base(path), exec.Command(path, args...))
+	return started(t, p, line, err, path, args)
+}
+
+func started(t testing.TB, p *proc, line []byte, err error, name string, args []string) json.RawMessage {
+	t.Helper()
+	if p != nil {
+		t.Cleanup(func() {
+			p.stop()
+			if t.Failed() {
+				t.Logf("nodetest: output of %s %s:\n%s", name, strings.Join(args, " "), tail(p.output()))
+			}
+		})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(line) || !bytes.HasPrefix(line, []byte("{")) {
+		t.Fatalf("nodetest: %s: first stdout line %q is not a JSON object\n%s", name, clip(line, 500), tail(p.output()))
+	}
+	return json.RawMessage(bytes.Clone(line))
+}
+
+func startScript(script string, args ...string) (*proc, []byte, error) {
 	path, err := scriptPath(script)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	cmd := exec.Command(nodePath, append([]string{path}, args...)...)
 	cmd.Dir = Dir()
+	return startCmd(script, cmd)
+}
+
+// startCmd starts cmd and waits for its first stdout line.
+func startCmd(name string, cmd *exec.Cmd) (*proc, []byte, error) {
 	cmd.Env = append(os.Environ(), "NODETEST_WATCH_STDIN=1")
 	cmd.WaitDelay = 2 * time.Second
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	out := newLineWriter()
 	cmd.Stdout = out
 	cmd.Stderr = out.stderr()
 	if err := cmd.Start(); err != nil {
-		return nil, 0, fmt.Errorf("nodetest: start %s: %w", script, err)
+		return nil, nil, fmt.Errorf("nodetest: start %s: %w", name, err)
 	}
 	p := &proc{cmd: cmd, stdin: stdin, exited: make(chan struct{}), out: out}
 	var waitErr error
@@ -369,17 +429,11 @@ func start(script string, args ...string) (*proc, int, error) {
 	defer timer.Stop()
 	select {
 	case line := <-out.first:
-		var hello struct {
-			Port int `json:"port"`
-		}
-		if err := json.Unmarshal(line, &hello); err != nil || hello.Port <= 0 {
-			return p, 0, fmt.Errorf("nodetest: %s: first stdout line %q is not {\"port\":N}\n%s", script, clip(line, 500), tail(out.bytes()))
-		}
-		return p, hello.Port, nil
+		return p, line, nil
 	case <-p.exited:
-		return p, 0, fmt.Errorf("nodetest: %s exited before listening (%v):\n%s", script, waitErr, tail(out.bytes()))
+		return p, nil, fmt.Errorf("nodetest: %s exited before listening (%v):\n%s", name, waitErr, tail(out.bytes()))
 	case <-timer.C:
-		return p, 0, fmt.Errorf("nodetest: %s printed no port line within %v:\n%s", script, startTimeout, tail(out.bytes()))
+		return p, nil, fmt.Errorf("nodetest: %s printed no first line within %v:\n%s", name, startTimeout, tail(out.bytes()))
 	}
 }
 

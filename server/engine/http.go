@@ -327,9 +327,13 @@ func (l *Listener) pollGet(c gnet.Conn, cs *connState, s *Session, req *http1.Re
 		body.B = append(body.B, '1')
 	case s.upg != nil && s.upg.probed:
 		body.B = append(body.B, '6') // the reference forces a polling cycle so the upgrade can finish
-	case s.state == stateClosing:
+	case s.state == stateClosing && s.out != nil:
+		// The reference flushes what was queued first; the close packet waits for the
+		// next poll, so a client handles those packets before it sees the close.
 		body.B = s.drainPollingLocked(body.B)
-		body.B = appendPayloadPacket(body.B, eio.Packet{Type: eio.Close})
+		s.armCloseWaitLocked()
+	case s.state == stateClosing:
+		body.B = append(body.B, '6', eio.Separator, '1') // Polling.onPollRequest with shouldClose: noop, then close
 		closing = true
 	case s.out != nil:
 		body.B = s.drainPollingLocked(body.B)
@@ -376,9 +380,11 @@ func (l *Listener) releasePoll(c gnet.Conn, cs *connState) (released, closeConn 
 		s.noop = false
 	case s.state == stateClosed:
 		body.B = append(body.B, '1')
-	case s.state == stateClosing:
+	case s.state == stateClosing && s.out != nil:
 		body.B = s.drainPollingLocked(body.B)
-		body.B = appendPayloadPacket(body.B, eio.Packet{Type: eio.Close})
+		s.armCloseWaitLocked()
+	case s.state == stateClosing:
+		body.B = append(body.B, '1')
 		closing = true
 	case s.out != nil && (s.upg == nil || !s.upg.probed):
 		body.B = s.drainPollingLocked(body.B)

@@ -368,14 +368,19 @@ func TestSessionClose(t *testing.T) {
 	if r := h.waitClose(t, sid, time.Second); r != ReasonForcedClose {
 		t.Fatalf("reason %q", r)
 	}
-	// Polling without a pending GET: the next GET carries the queue and a close packet.
+	// Polling without a pending GET: the next GET carries the queue, the one after it a
+	// noop and the close packet (as the reference: the close waits for the queue to drain).
 	sid = handshakePolling(t, addr, eioPath)
 	s = srv.Session(sid)
 	_ = s.Send([]byte("bye"), false)
 	s.Close()
 	r := dialRaw(t, addr)
 	r.send(get(eioPath + "?EIO=4&transport=polling&sid=" + sid))
-	if _, body := r.response(); body != "4bye\x1e1" {
+	if _, body := r.response(); body != "4bye" {
+		t.Fatalf("got %q", body)
+	}
+	r.send(get(eioPath + "?EIO=4&transport=polling&sid=" + sid))
+	if _, body := r.response(); body != "6\x1e1" {
 		t.Fatalf("got %q", body)
 	}
 	if reason := h.waitClose(t, sid, time.Second); reason != ReasonForcedClose {

@@ -156,10 +156,18 @@ func (s *Session) Close() {
 	case s.get != nil:
 		s.wakeLocked(s.get)
 	default:
+		s.armCloseWaitLocked()
+	}
+	s.mu.Unlock()
+}
+
+// armCloseWaitLocked bounds how long a closing polling session waits for the GET that will
+// carry its close packet (the reference's closeTimeout).
+func (s *Session) armCloseWaitLocked() {
+	if s.phase != phaseCloseWait {
 		s.phase = phaseCloseWait
 		s.srv.wheel.Schedule(&s.hb, time.Now().Add(s.srv.opts.CloseTimeout))
 	}
-	s.mu.Unlock()
 }
 
 // appendLocked encodes one packet into out, in the form the current transport needs.
