@@ -61,6 +61,8 @@ type Session struct {
 	// idle session holds no buffer.
 	out *bytebufferpool.ByteBuffer
 	hb  deadline.Timer
+	// flushed are closed once out has been written (see Flushed).
+	flushed []chan struct{}
 	// pongDeadline is when the outstanding ping expires (phasePong). Requests check it too,
 	// so a poll that races the timer goroutine cannot revive an expired session.
 	pongDeadline time.Time
@@ -138,6 +140,22 @@ func (s *Session) sendPacket(t eio.Type, data []byte, binary bool) error {
 	s.appendLocked(t, data, binary)
 	s.scheduleLocked()
 	return nil
+}
+
+// Flushed returns a channel closed once everything queued so far on a WebSocket session
+// has been handed to the kernel (at once when nothing is queued, on polling, or once the
+// session ends). The Socket.IO layer uses it so that a CONNECT reply leaves in its own
+// write, ahead of what connection handlers emit. Safe for concurrent use.
+func (s *Session) Flushed() <-chan struct{} {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.out == nil || s.transport != WebSocket || s.state == stateClosed {
+		close(ch)
+		return ch
+	}
+	s.flushed = append(s.flushed, ch)
+	return ch
 }
 
 // Close closes the session as Node's socket.close() does: packets already queued are
@@ -354,6 +372,10 @@ func (s *Session) terminate(reason CloseReason) {
 	} else {
 		s.wakeLocked(s.get)
 	}
+	for _, ch := range s.flushed {
+		close(ch)
+	}
+	s.flushed = nil
 	s.mu.Unlock()
 	s.srv.remove(s)
 	s.srv.handler.OnClose(s, reason)

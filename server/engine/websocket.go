@@ -124,10 +124,15 @@ func (l *Listener) wsTraffic(c gnet.Conn, cs *connState) gnet.Action {
 	s.wakeQueued = false
 	out := s.takeOutLocked()
 	state := s.state
+	flushed := s.flushed
+	s.flushed = nil
 	s.mu.Unlock()
 	if out != nil {
 		_, _ = c.Write(out.B)
 		bytebufferpool.Put(out)
+	}
+	for _, ch := range flushed {
+		close(ch)
 	}
 	if state != stateOpen && action == gnet.None {
 		_, _ = c.Write(closeNoStatus)
