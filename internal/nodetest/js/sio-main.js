@@ -76,7 +76,7 @@ function nsName(i) {
 
 // ---------------------------------------------------------------------------
 
-// namespaces: result.namespaces = {hello:{nsp:args}, infos:{nsp:info},
+// namespaces: result.namespaces = {handshake, hello:{nsp:args}, infos:{nsp:info},
 // refused:{nsp:{message,data}}, connectReplies:{nsp:text}}
 async function namespaces(ck) {
   const { manager, wire } = mgr();
@@ -97,6 +97,10 @@ async function namespaces(ck) {
   await ready(manager, all);
   const engineId = wire.engineId();
   ck.check(typeof engineId === "string" && engineId.length > 0, `engine id ${engineId}`);
+  const h = wire.engines[0].handshake;
+  out.handshake = h;
+  ck.eq(h && [h.pingInterval, h.pingTimeout, h.maxPayload], [1000, 2000, 1000000], "handshake pingInterval, pingTimeout, maxPayload");
+  ck.eq(h && h.upgrades, transports[0] === "polling" ? ["websocket"] : [], "handshake upgrades");
 
   for (const k of [...ns, priv]) {
     const a = await ck.attempt(`hello on ${k.nsp}`, () => hellos[k.nsp]);
@@ -169,8 +173,8 @@ async function namespaces(ck) {
   bad.auth = { token: "secret" };
   const helloAfter = s.nextEvent(bad, "hello", 5000);
   await ck.attempt("/private with the good token after refusals", () => s.connect(bad, 5000));
-  const h = await ck.attempt("hello after refusals", () => helloAfter);
-  if (h) ck.eq(h, ["/private"], "hello on /private after refusals");
+  const ha = await ck.attempt("hello after refusals", () => helloAfter);
+  if (ha) ck.eq(ha, ["/private"], "hello on /private after refusals");
   const i2 = await ck.attempt("info on /private after refusals", () => s.ack(bad, 5000, "info"));
   if (i2) ck.eq(i2[0].auth, { token: "secret" }, "auth after refusals");
   ck.check(w2.engines.length === 1, `refusals opened ${w2.engines.length} engines on the second manager`);

@@ -23,7 +23,7 @@
 //                                    destroy = the TCP socket is destroyed (websocket only)
 //   --timeout 20000
 //
-// Result: {ok, scenario, failures, before:{id, pid, connectReply, info},
+// Result: {ok, scenario, failures, handshake, before:{id, pid, connectReply, info},
 // after:{id, pid, connectReply, connectSent, info, recovered}, received:[{args,
 // offset, engine}], replayWire:"after-connect"|"before-connect"|..., ...}
 
@@ -82,6 +82,9 @@ async function setup(ck, { withStoredEvent }) {
 
   const before = { id: a.id, pid: a._pid, connectReply: connectReply(A.wire, 0), recovered: a.recovered };
   result.before = before;
+  const h = A.wire.engines[0].handshake;
+  result.handshake = h;
+  ck.eq(h && [h.pingInterval, h.pingTimeout, h.maxPayload], [1000, 2000, 1000000], "handshake pingInterval, pingTimeout, maxPayload");
   const reply = parseReply(before.connectReply || "");
   ck.check(reply && Object.keys(reply).join(",") === "sid,pid", `CONNECT reply ${before.connectReply}, want {"sid":…,"pid":…}`);
   if (reply) {
