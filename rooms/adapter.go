@@ -21,6 +21,22 @@ type Member interface {
 	// Disconnect disconnects the socket from its namespace; close also closes the client's
 	// connection. It must not block.
 	Disconnect(close bool)
+	// Data returns the socket's data (for FetchSockets answers to other nodes).
+	Data() any
+	// HandshakeData returns the socket's handshake as a JSON-encodable value, shaped as the
+	// reference's socket.handshake (for FetchSockets answers to other nodes).
+	HandshakeData() any
+}
+
+// Host is the namespace an adapter serves, for what arrives from other nodes.
+type Host interface {
+	// Name returns the namespace name.
+	Name() string
+	// ServerSideEvent hands over an event another node sent with ServerSideEmit: data is the
+	// JSON array [event, args...] with placeholders for attachments. ack is nil when the
+	// sender does not wait; otherwise it sends this node's answer (a JSON array and its
+	// attachments) back. It must not block.
+	ServerSideEvent(data []byte, atts [][]byte, ack func(reply []byte, atts [][]byte))
 }
 
 // Packet is one Socket.IO packet for a namespace, as a broadcast carries it.
@@ -57,6 +73,9 @@ type SocketInfo struct {
 	Rooms []Room
 	// Member is set for sockets on this node, nil for remote ones.
 	Member Member
+	// Data and Handshake describe a remote socket (decoded from the other node's answer).
+	Data      any
+	Handshake any
 }
 
 // Session is what connection state recovery keeps of a socket that dropped.
@@ -100,10 +119,11 @@ type Adapter interface {
 	DelSockets(opts *Options, rooms []Room)
 	// DisconnectSockets disconnects the sockets matched by opts.
 	DisconnectSockets(opts *Options, close bool)
-	// ServerSideEmit sends an event to the other nodes of the cluster; with ack, onReply is
-	// called with each node's answer and onCount with the number of nodes asked.
-	// The in-memory adapter has no other nodes.
-	ServerSideEmit(p *Packet, onCount func(n int), onReply func(args []byte)) error
+	// ServerSideEmit sends an event (p.Data is [event, args...]) to the other nodes of the
+	// cluster. When onReply is non-nil the nodes are asked to answer: onCount is called once
+	// with the number of nodes asked, onReply with each answer (a JSON array and its
+	// attachments). The in-memory adapter has no other nodes.
+	ServerSideEmit(p *Packet, onCount func(n int), onReply func(reply []byte, atts [][]byte)) error
 	// Rooms returns every room that has members (including socket-id rooms).
 	Rooms() []Room
 	// Close releases the adapter's resources.

@@ -244,7 +244,7 @@ func (a *Memory) DisconnectSockets(opts *Options, close bool) {
 
 // ServerSideEmit implements Adapter: a single node has no one to tell; an ack is answered at
 // once with no replies, as the reference's in-memory adapter does.
-func (a *Memory) ServerSideEmit(_ *Packet, onCount func(int), _ func([]byte)) error {
+func (a *Memory) ServerSideEmit(_ *Packet, onCount func(int), _ func([]byte, [][]byte)) error {
 	if onCount != nil {
 		onCount(0)
 	}

@@ -22,7 +22,9 @@ func (m *member) Deliver(p *Packet, volatile bool) {
 	m.got = append(m.got, fmt.Sprintf("%s/%v", p.Data, volatile))
 	m.mu.Unlock()
 }
-func (m *member) Disconnect(bool) { m.disconnect++ }
+func (m *member) Disconnect(bool)    { m.disconnect++ }
+func (m *member) Data() any          { return nil }
+func (m *member) HandshakeData() any { return nil }
 
 func setup() (*Memory, []*member) {
 	a := NewMemory(MemoryOptions{})

@@ -173,42 +173,50 @@ func (c *ackCollector) answers() []Args {
 // RemoteSocket is a socket returned by FetchSockets: its id, rooms and data, and, for a
 // socket on this node, the operations on it.
 type RemoteSocket struct {
-	ID    string
-	Rooms []string
-	Data  any
-	local *Socket
+	ID        string
+	Rooms     []string
+	Data      any
+	Handshake any // *Handshake for a local socket; the decoded JSON for a remote one
+	local     *Socket
+	nsp       *Namespace
 }
 
 // Local returns the socket if it is on this node, else nil.
 func (r *RemoteSocket) Local() *Socket { return r.local }
 
-// Emit sends an event to the socket.
+// Emit sends an event to the socket (through the adapter when it is on another node).
 func (r *RemoteSocket) Emit(event string, args ...any) error {
 	if r.local != nil {
 		return r.local.Emit(event, args...)
 	}
-	return rooms.ErrUnsupported
+	return r.nsp.To(r.ID).Emit(event, args...)
 }
 
 // Join makes the socket join rooms.
 func (r *RemoteSocket) Join(rooms ...string) {
 	if r.local != nil {
 		r.local.Join(rooms...)
+		return
 	}
+	r.nsp.In(r.ID).SocketsJoin(rooms...)
 }
 
 // Leave makes the socket leave room.
 func (r *RemoteSocket) Leave(room string) {
 	if r.local != nil {
 		r.local.Leave(room)
+		return
 	}
+	r.nsp.In(r.ID).SocketsLeave(room)
 }
 
 // Disconnect disconnects the socket.
 func (r *RemoteSocket) Disconnect(close bool) {
 	if r.local != nil {
 		r.local.Disconnect(close)
+		return
 	}
+	r.nsp.In(r.ID).DisconnectSockets(close)
 }
 
 // FetchSockets returns the selected sockets.
@@ -216,10 +224,11 @@ func (b *BroadcastOperator) FetchSockets() ([]*RemoteSocket, error) {
 	infos, err := b.nsp.adapter.FetchSockets(b.options())
 	out := make([]*RemoteSocket, 0, len(infos))
 	for _, in := range infos {
-		r := &RemoteSocket{ID: in.ID, Rooms: in.Rooms}
+		r := &RemoteSocket{ID: in.ID, Rooms: in.Rooms, Data: in.Data, Handshake: in.Handshake, nsp: b.nsp}
 		if s, ok := in.Member.(*Socket); ok {
 			r.local = s
 			r.Data = s.Data()
+			r.Handshake = s.Handshake()
 		}
 		out = append(out, r)
 	}
@@ -252,4 +261,30 @@ func jsonStringField(obj []byte, key string) (string, bool) {
 		return "", false
 	}
 	return string(b), true
+}
+
+// ServerSideEmitWithAck sends an event to the other nodes and waits for each node's answer,
+// at most the operator's timeout (else until ctx ends).
+func (b *BroadcastOperator) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
+	data, atts, err := encodeEvent(event, args)
+	if err != nil {
+		return nil, err
+	}
+	if b.flags.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, b.flags.Timeout)
+		defer cancel()
+	}
+	col := &ackCollector{done: make(chan struct{}), expected: -1}
+	err = b.nsp.adapter.ServerSideEmit(&rooms.Packet{Type: eventType(atts), Data: data, Attachments: atts, ID: -1},
+		col.setExpected, func(reply []byte, atts [][]byte) { col.add(Args{raw: reply, atts: atts}, nil) })
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-col.done:
+		return col.answers(), nil
+	case <-ctx.Done():
+		return col.answers(), ErrAckTimeout
+	}
 }

@@ -11,16 +11,19 @@ import (
 // built when asked for (an idle socket keeps only its auth payload and the engine's raw
 // request head).
 type Handshake struct {
-	Headers http.Header
-	Query   url.Values
-	Auth    json.RawMessage // the CONNECT payload; {} when none was sent
-	Address string          // remote address of the TCP peer
-	Time    time.Time
-	Issued  int64 // Time in Unix milliseconds
-	URL     string
-	Secure  bool // TLS as told by X-Forwarded-Proto (TLS ends at the proxy)
-	XDomain bool // the request carried an Origin header
+	Headers http.Header     `json:"headers"`
+	Query   url.Values      `json:"query"`
+	Auth    json.RawMessage `json:"auth"`    // the CONNECT payload; {} when none was sent
+	Address string          `json:"address"` // remote address of the TCP peer
+	Time    time.Time       `json:"-"`
+	Issued  int64           `json:"issued"` // Time in Unix milliseconds
+	URL     string          `json:"url"`
+	Secure  bool            `json:"secure"`  // TLS as told by X-Forwarded-Proto (TLS ends at the proxy)
+	XDomain bool            `json:"xdomain"` // the request carried an Origin header
 }
+
+// HandshakeData implements rooms.Member: the handshake as a JSON value for other nodes.
+func (s *Socket) HandshakeData() any { return s.Handshake() }
 
 // Handshake returns the socket's handshake data (allocates; call it when needed).
 func (s *Socket) Handshake() *Handshake {

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"context"
 	"sync"
 	"time"
 
 	"github.com/riptide-io/riptide/rooms"
+	"github.com/riptide-io/riptide/server/internal/serial"
 )
 
 // Namespace is a Socket.IO namespace: its middlewares, handlers, sockets and adapter.
@@ -19,6 +21,8 @@ type Namespace struct {
 
 	mu      sync.RWMutex
 	sockets map[string]*Socket
+
+	serverEvents serial.Queue // server-side events from other nodes, in arrival order
 }
 
 // handlerSet holds what Use, On and OnConnection registered.
@@ -35,7 +39,7 @@ func newNamespace(srv *Server, name string, h *handlerSet) *Namespace {
 	if name != "/" {
 		n.wire = []byte(name)
 	}
-	n.adapter = srv.opts.NewAdapter(name)
+	n.adapter = srv.opts.NewAdapter(n)
 	return n
 }
 
@@ -86,14 +90,35 @@ func (n *Namespace) OnServerSideEmit(event string, h func(args Args, ack func(..
 	n.h.mu.Unlock()
 }
 
-// ServerSideEvent runs the listeners registered with OnServerSideEmit (called by adapters).
-func (n *Namespace) ServerSideEvent(event string, args Args, ack func(...any)) {
+// ServerSideEvent implements rooms.Host: the listeners registered with OnServerSideEmit run
+// on a worker (they may block); the first one that calls ack answers the sending node.
+func (n *Namespace) ServerSideEvent(data []byte, atts [][]byte, ack func(reply []byte, atts [][]byte)) {
+	name, args := splitEvent(data)
 	n.h.mu.RLock()
-	hs := n.h.serverEvent[event]
+	hs := n.h.serverEvent[name]
 	n.h.mu.RUnlock()
-	for _, h := range hs {
-		h(args, ack)
+	if len(hs) == 0 {
+		return
 	}
+	var reply func(...any)
+	if ack != nil {
+		var once sync.Once
+		reply = func(vs ...any) {
+			once.Do(func() {
+				dst := append(make([]byte, 0, 32), '[')
+				dst, out, err := appendArgs(dst, nil, true, vs)
+				if err == nil {
+					ack(append(dst, ']'), out)
+				}
+			})
+		}
+	}
+	a := Args{raw: args, atts: atts}
+	n.srv.pool.Push(&n.serverEvents, func() {
+		for _, h := range hs {
+			h(a, reply)
+		}
+	})
 }
 
 func (n *Namespace) middlewares() []func(*Socket) error {
@@ -205,6 +230,13 @@ func (n *Namespace) ServerSideEmit(event string, args ...any) error {
 		return err
 	}
 	return n.adapter.ServerSideEmit(&rooms.Packet{Type: eventType(atts), Data: data, Attachments: atts, ID: -1}, nil, nil)
+}
+
+// ServerSideEmitWithAck sends an event to the other nodes and collects one answer per node
+// until all answered or the timeout (Timeout(d) on the operator, else ctx) ends; on timeout
+// it returns the answers that arrived and ErrAckTimeout.
+func (n *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
+	return n.op().ServerSideEmitWithAck(ctx, event, args...)
 }
 
 func (n *Namespace) op() *BroadcastOperator { return &BroadcastOperator{nsp: n} }

@@ -19,7 +19,7 @@ type Options struct {
 	// with the same socket id, rooms and data, and receive the events it missed.
 	ConnectionStateRecovery *Recovery
 	// NewAdapter creates the adapter of each namespace; default rooms.NewMemory.
-	NewAdapter func(namespace string) rooms.Adapter
+	NewAdapter func(nsp rooms.Host) rooms.Adapter
 	// Logger for server-level events; default slog.Default().
 	Logger *slog.Logger
 }
@@ -52,7 +52,7 @@ func (o Options) withDefaults() Options {
 		if r := o.ConnectionStateRecovery; r != nil {
 			mo.Recovery, mo.MaxDisconnectionDuration = true, r.MaxDisconnectionDuration
 		}
-		o.NewAdapter = func(string) rooms.Adapter { return rooms.NewMemory(mo) }
+		o.NewAdapter = func(rooms.Host) rooms.Adapter { return rooms.NewMemory(mo) }
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -77,7 +77,7 @@ func (a *parentAdapter) DisconnectSockets(opts *rooms.Options, close bool) {
 	a.each(func(c rooms.Adapter) { c.DisconnectSockets(opts, close) })
 }
 
-func (a *parentAdapter) ServerSideEmit(*rooms.Packet, func(int), func([]byte)) error {
+func (a *parentAdapter) ServerSideEmit(*rooms.Packet, func(int), func([]byte, [][]byte)) error {
 	return rooms.ErrUnsupported
 }
 

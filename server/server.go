@@ -174,6 +174,16 @@ func (s *Server) ServerSideEmit(event string, args ...any) error {
 	return s.Of("/").ServerSideEmit(event, args...)
 }
 
+// ServerSideEmitWithAck asks the other nodes and collects their answers (see Namespace).
+func (s *Server) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
+	return s.Of("/").ServerSideEmitWithAck(ctx, event, args...)
+}
+
+// OnServerSideEmit registers a listener for server-side events on "/".
+func (s *Server) OnServerSideEmit(event string, h func(args Args, ack func(...any))) {
+	s.Of("/").OnServerSideEmit(event, h)
+}
+
 // engineHandler receives the Engine.IO sessions of the server.
 type engineHandler Server
 
@@ -201,5 +211,3 @@ func newID() string {
 	_, _ = rand.Read(b[:])
 	return base64.URLEncoding.EncodeToString(b[:])
 }
-
-var _ = context.Background

@@ -128,7 +128,7 @@ func sioScenarioList() []sioScenario {
 		add("main/echo/"+tname(tr), "sio-main.js", []string{"--scenario", "echo", "--transports", tr}, checkEcho)
 		add("main/stream/"+tname(tr), "sio-main.js", []string{"--scenario", "stream", "--transports", tr}, checkStream(tr))
 		add("main/drop/"+tname(tr), "sio-main.js", []string{"--scenario", "drop", "--transports", tr}, checkDrop)
-		add("limits/near/"+tname(tr), "sio-limits.js", []string{"--scenario", "near-limit", "--transports", tr}, checkNearLimit)
+		add("limits/near/"+tname(tr), "sio-limits.js", []string{"--scenario", "near-limit", "--transports", tr}, checkNearLimit(tr))
 	}
 	for _, tr := range []string{"polling", "websocket"} {
 		add("main/ask/"+tr, "sio-main.js", []string{"--scenario", "ask", "--transports", tr}, checkAsk)
@@ -475,7 +475,11 @@ func checkUpgrade(t *testing.T, _ string, raw json.RawMessage) {
 // ---------------------------------------------------------------------------
 // maxHttpBufferSize and CORS.
 
-func checkNearLimit(t *testing.T, _ string, raw json.RawMessage) {
+func checkNearLimit(tr string) func(*testing.T, string, json.RawMessage) {
+	return func(t *testing.T, _ string, raw json.RawMessage) { nearLimit(t, tr, raw) }
+}
+
+func nearLimit(t *testing.T, tr string, raw json.RawMessage) {
 	type arg struct {
 		Bytes int    `json:"bytes"`
 		Sha   string `json:"sha"`
@@ -485,13 +489,20 @@ func checkNearLimit(t *testing.T, _ string, raw json.RawMessage) {
 		Got  []arg `json:"got"`
 	}
 	r := Decode[struct {
-		NearLimit map[string]echo `json:"nearLimit"`
+		NearLimit struct {
+			ASCII          echo  `json:"ascii"`
+			UTF8           echo  `json:"utf8"`
+			Binary         echo  `json:"binary"`
+			TwoAttachments []any `json:"twoAttachments"` // websocket only
+		} `json:"nearLimit"`
 	}](t, raw).NearLimit
-	for _, k := range []string{"ascii", "utf8", "binary"} {
-		e := r[k]
+	for k, e := range map[string]echo{"ascii": r.ASCII, "utf8": r.UTF8, "binary": r.Binary} {
 		if e.Sent.Bytes < 700000 || len(e.Got) != 1 || e.Got[0] != e.Sent {
 			t.Errorf("%s: %+v", k, e)
 		}
+	}
+	if strings.Contains(tr, "websocket") && len(r.TwoAttachments) != 2 {
+		t.Errorf("two 600,000-byte attachments: %v", r.TwoAttachments)
 	}
 }
 
