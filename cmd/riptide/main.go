@@ -8,6 +8,7 @@
 //	socket.emit("join", room, ack)                 // join a room; ack()
 //	socket.emit("leave", room, ack)                // leave it; ack()
 //	socket.emit("publish", room, event, ...args)   // everyone else in room gets event(...args)
+//	socket.emit("ping", ...args, ack)              // ack(...args): round-trip checks
 //
 // GET /healthz answers 200 "ok" on the same port, for load-balancer checks.
 package main
@@ -138,6 +139,7 @@ func relay(io *server.Server) {
 		}
 		_ = ev.Ack()
 	})
+	io.On("ping", func(_ *server.Socket, ev *server.Event) { _ = ev.Ack(ev.Args) })
 	io.On("publish", func(s *server.Socket, ev *server.Event) {
 		room, ok1 := ev.String(0)
 		event, ok2 := ev.String(1)
