@@ -1,6 +1,8 @@
 package rooms
 
 import (
+	"hash/maphash"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -16,20 +18,51 @@ type MemoryOptions struct {
 	MaxDisconnectionDuration time.Duration
 }
 
-// Memory is the in-memory adapter: rooms of one namespace on one node.
-type Memory struct {
-	opts MemoryOptions
+// Deliverer is implemented by hosts that deliver one packet to many members at once: the
+// server encodes it once and hands each event loop a single task (see server/engine).
+type Deliverer interface {
+	DeliverAll(p *Packet, members []Member, volatile bool)
+}
 
-	mu      sync.RWMutex
-	rooms   map[Room]map[Member]struct{}
-	members map[Member]map[Room]struct{}
-	byID    map[SocketID]Member
+// shardCount spreads rooms and members over independent locks, so joins, leaves and
+// broadcasts on different rooms do not contend.
+const shardCount = 32
+
+// Memory is the in-memory adapter: rooms of one namespace on one node.
+//
+// Rooms live in shardCount shards keyed by room name, members in shardCount shards keyed by
+// socket id. A socket's own id room has no room entry: it is answered from the member shard,
+// which every socket has an entry in anyway. Locks: a broadcast takes one shard's read lock at
+// a time; a join takes the member shard, then room shards, never two room shards at once.
+type Memory struct {
+	opts    MemoryOptions
+	deliver Deliverer
+
+	rooms   [shardCount]roomShard
+	members [shardCount]memberShard
 
 	// recovery state
 	recMu    sync.Mutex
 	packets  []storedPacket
 	sessions map[string]storedSession
 	offset   atomic.Uint64
+}
+
+type roomShard struct {
+	mu sync.RWMutex
+	m  map[Room]map[Member]struct{}
+}
+
+type memberShard struct {
+	mu sync.RWMutex
+	m  map[SocketID]*memberEntry
+}
+
+// memberEntry is one socket's membership: rooms besides its own id room, usually a handful,
+// so a slice beats a set.
+type memberEntry struct {
+	m     Member
+	rooms []Room
 }
 
 type storedPacket struct {
@@ -45,136 +78,220 @@ type storedSession struct {
 	disconnected time.Time
 }
 
-// NewMemory returns an empty in-memory adapter.
-func NewMemory(opts MemoryOptions) *Memory {
+// NewMemory returns an empty in-memory adapter for host (nil is allowed: members are then
+// delivered to one by one).
+func NewMemory(host Host, opts MemoryOptions) *Memory {
 	if opts.MaxDisconnectionDuration <= 0 {
 		opts.MaxDisconnectionDuration = 2 * time.Minute
 	}
-	m := &Memory{
-		opts:     opts,
-		rooms:    map[Room]map[Member]struct{}{},
-		members:  map[Member]map[Room]struct{}{},
-		byID:     map[SocketID]Member{},
-		sessions: map[string]storedSession{},
+	a := &Memory{opts: opts, sessions: map[string]storedSession{}}
+	if d, ok := host.(Deliverer); ok {
+		a.deliver = d
+	}
+	for i := range a.rooms {
+		a.rooms[i].m = map[Room]map[Member]struct{}{}
+		a.members[i].m = map[SocketID]*memberEntry{}
 	}
 	// Offsets only need to be unique and unguessable enough not to collide across restarts.
-	m.offset.Store(uint64(time.Now().UnixNano()))
-	return m
+	a.offset.Store(uint64(time.Now().UnixNano()))
+	return a
 }
+
+func shardOf(key string) int { return int(maphash.String(seed, key) % shardCount) }
+
+var seed = maphash.MakeSeed()
 
 // AddAll implements Adapter.
 func (a *Memory) AddAll(m Member, rooms []Room) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	mine := a.members[m]
-	if mine == nil {
-		mine = make(map[Room]struct{}, len(rooms))
-		a.members[m] = mine
-		a.byID[m.ID()] = m
+	id := m.ID()
+	ms := &a.members[shardOf(id)]
+	ms.mu.Lock()
+	e := ms.m[id]
+	var stale *memberEntry
+	if e == nil || e.m != m {
+		stale = e // another socket with this id (a recovered session): forget its rooms
+		e = &memberEntry{m: m}
+		ms.m[id] = e
 	}
+	var added []Room
 	for _, r := range rooms {
-		mine[r] = struct{}{}
-		set := a.rooms[r]
+		if r == id || slices.Contains(e.rooms, r) {
+			continue
+		}
+		e.rooms = append(e.rooms, r)
+		added = append(added, r)
+	}
+	ms.mu.Unlock()
+	if stale != nil {
+		for _, r := range stale.rooms {
+			a.delFromRoom(stale.m, r)
+		}
+	}
+	for _, r := range added {
+		rs := &a.rooms[shardOf(r)]
+		rs.mu.Lock()
+		set := rs.m[r]
 		if set == nil {
 			set = map[Member]struct{}{}
-			a.rooms[r] = set
+			rs.m[r] = set
 		}
 		set[m] = struct{}{}
+		rs.mu.Unlock()
 	}
 }
 
 // Del implements Adapter.
 func (a *Memory) Del(m Member, room Room) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if mine := a.members[m]; mine != nil {
-		delete(mine, room)
+	id := m.ID()
+	if room == id {
+		return // the own id room lasts as long as the socket
 	}
-	a.delFromRoomLocked(m, room)
-}
-
-func (a *Memory) delFromRoomLocked(m Member, room Room) {
-	if set := a.rooms[room]; set != nil {
-		delete(set, m)
-		if len(set) == 0 {
-			delete(a.rooms, room)
+	ms := &a.members[shardOf(id)]
+	ms.mu.Lock()
+	e := ms.m[id]
+	found := false
+	if e != nil && e.m == m {
+		if i := slices.Index(e.rooms, room); i >= 0 {
+			e.rooms = slices.Delete(e.rooms, i, i+1)
+			found = true
 		}
 	}
+	ms.mu.Unlock()
+	if found {
+		a.delFromRoom(m, room)
+	}
+}
+
+func (a *Memory) delFromRoom(m Member, room Room) {
+	rs := &a.rooms[shardOf(room)]
+	rs.mu.Lock()
+	if set := rs.m[room]; set != nil {
+		delete(set, m)
+		if len(set) == 0 {
+			delete(rs.m, room)
+		}
+	}
+	rs.mu.Unlock()
 }
 
 // DelAll implements Adapter.
 func (a *Memory) DelAll(m Member) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for r := range a.members[m] {
-		a.delFromRoomLocked(m, r)
+	id := m.ID()
+	ms := &a.members[shardOf(id)]
+	ms.mu.Lock()
+	e := ms.m[id]
+	if e == nil || e.m != m {
+		ms.mu.Unlock()
+		return
 	}
-	delete(a.members, m)
-	if a.byID[m.ID()] == m {
-		delete(a.byID, m.ID())
+	delete(ms.m, id)
+	ms.mu.Unlock()
+	for _, r := range e.rooms {
+		a.delFromRoom(m, r)
 	}
 }
 
-// match returns the members selected by opts, each once.
-func (a *Memory) match(opts *Options) []Member {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	excluded := func(m Member) bool {
-		for _, r := range opts.Except {
-			if _, in := a.rooms[r][m]; in {
-				return true
-			}
-		}
-		return false
+// member returns the socket with id, if it is here.
+func (a *Memory) member(id SocketID) Member {
+	ms := &a.members[shardOf(id)]
+	ms.mu.RLock()
+	defer ms.mu.RUnlock()
+	if e := ms.m[id]; e != nil {
+		return e.m
 	}
-	var out []Member
-	if len(opts.Rooms) == 0 {
-		out = make([]Member, 0, len(a.members))
-		for m := range a.members {
-			if !excluded(m) {
-				out = append(out, m)
-			}
-		}
-		return out
-	}
-	if len(opts.Rooms) == 1 {
-		set := a.rooms[opts.Rooms[0]]
-		out = make([]Member, 0, len(set))
+	return nil
+}
+
+// inRoom calls f for each member of room (its own id room included).
+func (a *Memory) inRoom(room Room, f func(Member)) {
+	rs := &a.rooms[shardOf(room)]
+	rs.mu.RLock()
+	set := rs.m[room]
+	if set != nil {
 		for m := range set {
-			if !excluded(m) {
-				out = append(out, m)
-			}
-		}
-		return out
-	}
-	seen := map[Member]struct{}{}
-	for _, r := range opts.Rooms {
-		for m := range a.rooms[r] {
-			if _, dup := seen[m]; dup || excluded(m) {
-				continue
-			}
-			seen[m] = struct{}{}
-			out = append(out, m)
+			f(m)
 		}
 	}
-	return out
+	rs.mu.RUnlock()
+	if set == nil {
+		if m := a.member(room); m != nil {
+			f(m)
+		}
+	}
 }
 
-// Broadcast implements Adapter.
+var memberSlices = sync.Pool{New: func() any { s := make([]Member, 0, 64); return &s }}
+
+// match appends the members selected by opts to dst, each once.
+func (a *Memory) match(dst []Member, opts *Options) []Member {
+	var except map[Member]struct{}
+	if len(opts.Except) > 0 {
+		except = map[Member]struct{}{}
+		for _, r := range opts.Except {
+			a.inRoom(r, func(m Member) { except[m] = struct{}{} })
+		}
+	}
+	keep := func(m Member) bool {
+		_, x := except[m]
+		return !x
+	}
+	switch len(opts.Rooms) {
+	case 0:
+		for i := range a.members {
+			ms := &a.members[i]
+			ms.mu.RLock()
+			for _, e := range ms.m {
+				if keep(e.m) {
+					dst = append(dst, e.m)
+				}
+			}
+			ms.mu.RUnlock()
+		}
+	case 1:
+		a.inRoom(opts.Rooms[0], func(m Member) {
+			if keep(m) {
+				dst = append(dst, m)
+			}
+		})
+	default:
+		seen := map[Member]struct{}{}
+		for _, r := range opts.Rooms {
+			a.inRoom(r, func(m Member) {
+				if _, dup := seen[m]; !dup && keep(m) {
+					seen[m] = struct{}{}
+					dst = append(dst, m)
+				}
+			})
+		}
+	}
+	return dst
+}
+
+// Broadcast implements Adapter: the members are collected, then delivered to outside the
+// locks, all at once when the host can (encode once, one task per event loop).
 func (a *Memory) Broadcast(p *Packet, opts *Options) {
 	if a.opts.Recovery && p.ID < 0 && !opts.Flags.Volatile && isEvent(p.Type) {
 		a.store(p, opts)
 	}
-	for _, m := range a.match(opts) {
-		m.Deliver(p, opts.Flags.Volatile)
+	buf := memberSlices.Get().(*[]Member)
+	ms := a.match((*buf)[:0], opts)
+	if a.deliver != nil {
+		a.deliver.DeliverAll(p, ms, opts.Flags.Volatile)
+	} else {
+		for _, m := range ms {
+			m.Deliver(p, opts.Flags.Volatile)
+		}
 	}
+	clear(ms)
+	*buf = ms[:0]
+	memberSlices.Put(buf)
 }
 
 func isEvent(t uint8) bool { return t == 2 || t == 5 }
 
 // BroadcastWithAck implements Adapter.
 func (a *Memory) BroadcastWithAck(p *Packet, opts *Options, ackID func(Member) int64, onCount func(int)) {
-	ms := a.match(opts)
+	ms := a.match(nil, opts)
 	onCount(len(ms))
 	for _, m := range ms {
 		q := *p
@@ -186,7 +303,7 @@ func (a *Memory) BroadcastWithAck(p *Packet, opts *Options, ackID func(Member) i
 
 // Sockets implements Adapter.
 func (a *Memory) Sockets(rooms []Room) []SocketID {
-	ms := a.match(&Options{Rooms: rooms})
+	ms := a.match(nil, &Options{Rooms: rooms})
 	ids := make([]SocketID, len(ms))
 	for i, m := range ms {
 		ids[i] = m.ID()
@@ -194,24 +311,23 @@ func (a *Memory) Sockets(rooms []Room) []SocketID {
 	return ids
 }
 
-// SocketRooms implements Adapter.
+// SocketRooms implements Adapter: the socket's own id room first.
 func (a *Memory) SocketRooms(id SocketID) []Room {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	m := a.byID[id]
-	if m == nil {
+	ms := &a.members[shardOf(id)]
+	ms.mu.RLock()
+	defer ms.mu.RUnlock()
+	e := ms.m[id]
+	if e == nil {
 		return nil
 	}
-	out := make([]Room, 0, len(a.members[m]))
-	for r := range a.members[m] {
-		out = append(out, r)
-	}
-	return out
+	out := make([]Room, 0, 1+len(e.rooms))
+	out = append(out, id)
+	return append(out, e.rooms...)
 }
 
 // FetchSockets implements Adapter.
 func (a *Memory) FetchSockets(opts *Options) ([]SocketInfo, error) {
-	ms := a.match(opts)
+	ms := a.match(nil, opts)
 	out := make([]SocketInfo, len(ms))
 	for i, m := range ms {
 		out[i] = SocketInfo{ID: m.ID(), Rooms: a.SocketRooms(m.ID()), Member: m}
@@ -221,14 +337,14 @@ func (a *Memory) FetchSockets(opts *Options) ([]SocketInfo, error) {
 
 // AddSockets implements Adapter.
 func (a *Memory) AddSockets(opts *Options, rooms []Room) {
-	for _, m := range a.match(opts) {
+	for _, m := range a.match(nil, opts) {
 		a.AddAll(m, rooms)
 	}
 }
 
 // DelSockets implements Adapter.
 func (a *Memory) DelSockets(opts *Options, rooms []Room) {
-	for _, m := range a.match(opts) {
+	for _, m := range a.match(nil, opts) {
 		for _, r := range rooms {
 			a.Del(m, r)
 		}
@@ -237,7 +353,7 @@ func (a *Memory) DelSockets(opts *Options, rooms []Room) {
 
 // DisconnectSockets implements Adapter.
 func (a *Memory) DisconnectSockets(opts *Options, close bool) {
-	for _, m := range a.match(opts) {
+	for _, m := range a.match(nil, opts) {
 		m.Disconnect(close)
 	}
 }
@@ -251,13 +367,24 @@ func (a *Memory) ServerSideEmit(_ *Packet, onCount func(int), _ func([]byte, [][
 	return nil
 }
 
-// Rooms implements Adapter.
+// Rooms implements Adapter (socket id rooms included, as in the reference).
 func (a *Memory) Rooms() []Room {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	out := make([]Room, 0, len(a.rooms))
-	for r := range a.rooms {
-		out = append(out, r)
+	var out []Room
+	for i := range a.rooms {
+		rs := &a.rooms[i]
+		rs.mu.RLock()
+		for r := range rs.m {
+			out = append(out, r)
+		}
+		rs.mu.RUnlock()
+	}
+	for i := range a.members {
+		ms := &a.members[i]
+		ms.mu.RLock()
+		for id := range ms.m {
+			out = append(out, id)
+		}
+		ms.mu.RUnlock()
 	}
 	return out
 }

@@ -27,7 +27,7 @@ func (m *member) Data() any          { return nil }
 func (m *member) HandshakeData() any { return nil }
 
 func setup() (*Memory, []*member) {
-	a := NewMemory(MemoryOptions{})
+	a := NewMemory(nil, MemoryOptions{})
 	ms := []*member{{id: "a"}, {id: "b"}, {id: "c"}}
 	for _, m := range ms {
 		a.AddAll(m, []Room{m.id})
@@ -105,7 +105,7 @@ func TestMembershipQueries(t *testing.T) {
 }
 
 func TestRecoveryStoreAndRestore(t *testing.T) {
-	a := NewMemory(MemoryOptions{Recovery: true, MaxDisconnectionDuration: 200 * time.Millisecond})
+	a := NewMemory(nil, MemoryOptions{Recovery: true, MaxDisconnectionDuration: 200 * time.Millisecond})
 	m := &member{id: "s1"}
 	a.AddAll(m, []Room{"s1", "r"})
 	first := &Packet{Type: 2, Data: []byte(`["m",1]`), ID: -1}

@@ -5,7 +5,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riptide-io/riptide/codec/sio"
 	"github.com/riptide-io/riptide/rooms"
+	"github.com/riptide-io/riptide/server/engine"
 	"github.com/riptide-io/riptide/server/internal/serial"
 )
 
@@ -240,3 +242,37 @@ func (n *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, arg
 }
 
 func (n *Namespace) op() *BroadcastOperator { return &BroadcastOperator{nsp: n} }
+
+// prepare encodes p for the wire once; the result is cached in p for every recipient.
+func (n *Namespace) prepare(p *rooms.Packet) *engine.Prepared {
+	if prep, ok := p.Encoded.(*engine.Prepared); ok {
+		return prep
+	}
+	buf := getBuf()
+	buf.B = sio.AppendPacket(buf.B[:0], &sio.Packet{Type: sio.Type(p.Type), Namespace: n.wire, ID: p.ID, Data: p.Data, Attachments: len(p.Attachments)})
+	prep := engine.Prepare(buf.B, p.Attachments)
+	putBuf(buf)
+	p.Encoded = prep
+	return prep
+}
+
+var sessionSlices = sync.Pool{New: func() any { s := make([]*engine.Session, 0, 64); return &s }}
+
+// DeliverAll implements rooms.Deliverer: the packet is encoded once and each event loop gets
+// one task writing it to all of its sockets.
+func (n *Namespace) DeliverAll(p *rooms.Packet, members []rooms.Member, volatile bool) {
+	prep := n.prepare(p)
+	buf := sessionSlices.Get().(*[]*engine.Session)
+	sessions := (*buf)[:0]
+	for _, m := range members {
+		if s, ok := m.(*Socket); ok {
+			sessions = append(sessions, s.client.sess)
+		} else {
+			m.Deliver(p, volatile)
+		}
+	}
+	engine.Broadcast(prep, sessions, volatile)
+	clear(sessions)
+	*buf = sessions[:0]
+	sessionSlices.Put(buf)
+}

@@ -52,7 +52,7 @@ func (o Options) withDefaults() Options {
 		if r := o.ConnectionStateRecovery; r != nil {
 			mo.Recovery, mo.MaxDisconnectionDuration = true, r.MaxDisconnectionDuration
 		}
-		o.NewAdapter = func(rooms.Host) rooms.Adapter { return rooms.NewMemory(mo) }
+		o.NewAdapter = func(h rooms.Host) rooms.Adapter { return rooms.NewMemory(h, mo) }
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -381,15 +381,7 @@ func (s *Socket) sendPacket(p *sio.Packet, atts [][]byte, volatile bool) error {
 
 // Deliver implements rooms.Member: a broadcast packet, encoded once for all recipients.
 func (s *Socket) Deliver(p *rooms.Packet, volatile bool) {
-	prep, _ := p.Encoded.(*engine.Prepared)
-	if prep == nil {
-		buf := getBuf()
-		buf.B = sio.AppendPacket(buf.B[:0], &sio.Packet{Type: sio.Type(p.Type), Namespace: s.nsp.wireName(), ID: p.ID, Data: p.Data, Attachments: len(p.Attachments)})
-		prep = engine.Prepare(buf.B, p.Attachments)
-		putBuf(buf)
-		p.Encoded = prep
-	}
-	_ = s.client.sess.SendPrepared(prep, volatile)
+	_ = s.client.sess.SendPrepared(s.nsp.prepare(p), volatile)
 }
 
 // onclose ends the socket: listeners run on its worker after the events already queued.

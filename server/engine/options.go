@@ -35,6 +35,12 @@ type Options struct {
 	// CloseTimeout bounds how long a server-closed polling session waits for the next GET to
 	// deliver its close packet; default 30 s (Node's Polling.closeTimeout).
 	CloseTimeout time.Duration
+	// WriteSoftLimit: a session with more unsent bytes than this (the client reads slower
+	// than it is sent to) gets volatile packets dropped; default 1 MiB.
+	WriteSoftLimit int
+	// WriteHardLimit: past this many unsent bytes the session is closed, so one slow
+	// client cannot grow the server's memory; default 16 MiB (16 max-size messages).
+	WriteHardLimit int
 }
 
 // Transport names an Engine.IO transport.
@@ -103,6 +109,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CloseTimeout <= 0 {
 		o.CloseTimeout = 30 * time.Second
+	}
+	if o.WriteSoftLimit <= 0 {
+		o.WriteSoftLimit = 1 << 20
+	}
+	if o.WriteHardLimit <= 0 {
+		o.WriteHardLimit = 16 << 20
 	}
 	if o.Cookie != nil {
 		c := *o.Cookie

@@ -34,6 +34,7 @@ type Server struct {
 
 	sessions [64]sessionShard
 	count    atomic.Int64
+	stats    Stats
 
 	// Precomputed open-packet parts: they never change for a server.
 	upgradesPolling bool

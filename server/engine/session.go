@@ -63,6 +63,9 @@ type Session struct {
 	hb  deadline.Timer
 	// flushed are closed once out has been written (see Flushed).
 	flushed []chan struct{}
+	// backlog is what gnet still held unsent for the WebSocket after the loop's last write:
+	// the client is reading slower than it is sent to when it grows.
+	backlog int
 	// pongDeadline is when the outstanding ping expires (phasePong). Requests check it too,
 	// so a poll that races the timer goroutine cannot revive an expired session.
 	pongDeadline time.Time
@@ -120,6 +123,10 @@ func (s *Session) writableLocked() bool {
 		return false
 	}
 	if s.transport == WebSocket {
+		if s.backlog > s.srv.opts.WriteSoftLimit {
+			s.srv.stats.VolatileDropped.Add(1)
+			return false
+		}
 		return true
 	}
 	return s.get != nil && (s.upg == nil || !s.upg.probed)
@@ -195,9 +202,12 @@ func (s *Session) appendLocked(t eio.Type, data []byte, bin bool) {
 	}
 	if s.transport == WebSocket {
 		s.out.B = appendWSPacket(s.out.B, t, data, bin)
-		return
+	} else {
+		s.out.B = appendRecord(s.out.B, t, data, bin)
 	}
-	s.out.B = appendRecord(s.out.B, t, data, bin)
+	if len(s.out.B) > s.srv.opts.WriteHardLimit {
+		s.slowLocked()
+	}
 }
 
 // scheduleLocked makes sure a loop will flush out soon.

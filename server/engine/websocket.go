@@ -130,6 +130,13 @@ func (l *Listener) wsTraffic(c gnet.Conn, cs *connState) gnet.Action {
 	if out != nil {
 		_, _ = c.Write(out.B)
 		bytebufferpool.Put(out)
+		backlog := c.OutboundBuffered()
+		s.mu.Lock()
+		s.backlog = backlog
+		if backlog > s.srv.opts.WriteHardLimit && s.state == stateOpen {
+			s.slowLocked()
+		}
+		s.mu.Unlock()
 	}
 	for _, ch := range flushed {
 		close(ch)
