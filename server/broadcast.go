@@ -105,7 +105,7 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 		defer cancel()
 	}
 	col := &ackCollector{done: make(chan struct{}), expected: -1}
-	b.nsp.adapter.BroadcastWithAck(&rooms.Packet{Type: eventType(atts), Data: data, Attachments: atts, ID: -1}, b.options(),
+	err = b.nsp.adapter.BroadcastWithAck(&rooms.Packet{Type: eventType(atts), Data: data, Attachments: atts, ID: -1}, b.options(),
 		func(m rooms.Member) int64 {
 			s, ok := m.(*Socket)
 			if !ok {
@@ -118,7 +118,11 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 			}
 			return id
 		},
-		col.setExpected)
+		col.setExpected,
+		func(reply []byte, atts [][]byte) { col.add(Args{raw: reply, atts: atts}, nil) })
+	if err != nil {
+		return col.answers(), err // the other nodes could not be asked (a cluster adapter)
+	}
 	select {
 	case <-col.done:
 		return col.answers(), nil
@@ -131,7 +135,8 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 type ackCollector struct {
 	mu       sync.Mutex
 	got      []Args
-	expected int
+	expected int // -1 until the adapter reports a count
+	failed   int // sockets that left without answering, counted apart: the count may come later
 	done     chan struct{}
 	closed   bool
 }
@@ -141,8 +146,8 @@ func (c *ackCollector) add(a Args, err error) {
 	defer c.mu.Unlock()
 	if err == nil {
 		c.got = append(c.got, a)
-	} else if c.expected > 0 {
-		c.expected-- // the socket left: do not wait for it
+	} else {
+		c.failed++ // the socket left: do not wait for it
 	}
 	c.check()
 }
@@ -158,7 +163,7 @@ func (c *ackCollector) setExpected(n int) {
 }
 
 func (c *ackCollector) check() {
-	if !c.closed && c.expected >= 0 && len(c.got) >= c.expected {
+	if !c.closed && c.expected >= 0 && len(c.got)+c.failed >= c.expected {
 		c.closed = true
 		close(c.done)
 	}

@@ -27,13 +27,17 @@ func (a *parentAdapter) Broadcast(p *rooms.Packet, opts *rooms.Options) {
 	})
 }
 
-func (a *parentAdapter) BroadcastWithAck(p *rooms.Packet, opts *rooms.Options, ackID func(rooms.Member) int64, onCount func(int)) {
+func (a *parentAdapter) BroadcastWithAck(p *rooms.Packet, opts *rooms.Options, ackID func(rooms.Member) int64, onCount func(int), onReply func([]byte, [][]byte)) error {
+	var err error
 	a.each(func(c rooms.Adapter) {
 		q := *p
 		q.Encoded = nil
-		c.BroadcastWithAck(&q, opts, ackID, onCount)
+		if e := c.BroadcastWithAck(&q, opts, ackID, onCount, onReply); e != nil && err == nil {
+			err = e
+		}
 	})
 	onCount(0) // settles the count when there are no children
+	return err
 }
 
 func (a *parentAdapter) Sockets(rs []rooms.Room) []rooms.SocketID {

@@ -350,6 +350,17 @@ func (s *Socket) registerAck(f func(Args, error)) (int64, bool) {
 	return id, true
 }
 
+// RegisterAck implements rooms.AckMember, for cluster adapters: it reserves an ack id whose
+// answer (the client's ack arguments as a JSON array, and their attachments) goes to f; f is
+// not called if the socket disconnects first. ok is false when the socket is gone.
+func (s *Socket) RegisterAck(f func(reply []byte, atts [][]byte)) (id int64, ok bool) {
+	return s.registerAck(func(a Args, err error) {
+		if err == nil {
+			f(a.JSON(), a.atts)
+		}
+	})
+}
+
 func (s *Socket) dropAck(id int64) {
 	s.mu.Lock()
 	delete(s.acks, id)

@@ -225,9 +225,10 @@ func (srv *Server) serve(l *Listener, c gnet.Conn, cs *connState, req *http1.Req
 	case bytes.Equal(req.Method, []byte("POST")):
 		if int64(cl) > opts.MaxHTTPBufferSize {
 			// Checked from the length header, before buffering the body. The reference
-			// answers 413 and keeps the session; the body is unread, so this connection closes.
+			// answers 413 and keeps the session; the body is never read, so this
+			// connection drains and closes.
 			writeSimple(c, 413, "", nil, false, cors)
-			return reqDone, gnet.Close
+			return reqDone, l.drain(c, cs, ReasonTransportError)
 		}
 		if len(buf) < n+cl {
 			return reqWait, gnet.None

@@ -17,6 +17,7 @@ import (
 
 	"github.com/riptide-io/riptide/codec/wsframe"
 	"github.com/riptide-io/riptide/server/http1"
+	"github.com/riptide-io/riptide/server/internal/deadline"
 )
 
 // HTTPHandler answers requests that are for none of the listener's Engine.IO paths (a health
@@ -56,6 +57,7 @@ type Listener struct {
 	done    chan error
 	log     *slog.Logger
 	stop    sync.Once
+	drains  *deadline.Wheel // bounds how long a failed connection is drained before closing
 }
 
 // Listen starts serving servers on addr ("host:port"; port 0 picks a free one) and returns
@@ -73,7 +75,7 @@ func Listen(addr string, cfg ListenConfig, servers ...*Server) (*Listener, error
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	l := &Listener{cfg: cfg, servers: servers, booted: make(chan struct{}), done: make(chan error, 1), log: cfg.Logger}
+	l := &Listener{cfg: cfg, servers: servers, booted: make(chan struct{}), done: make(chan error, 1), log: cfg.Logger, drains: deadline.New(1)}
 	go func() {
 		l.done <- gnet.Run(l, "tcp://"+addr,
 			gnet.WithNumEventLoop(cfg.EventLoops),
@@ -111,6 +113,7 @@ func (l *Listener) Close(ctx context.Context) error {
 		for _, s := range l.servers {
 			s.wheel.Close()
 		}
+		l.drains.Close()
 	})
 	return err
 }
@@ -175,6 +178,47 @@ type connState struct {
 	cors      []byte
 	asm       wsframe.Assembler
 	frag      *bytebufferpool.ByteBuffer // fragments of a message in progress
+	// draining: the connection failed (oversized message, protocol error) and its answer
+	// (close frame, 413) is written; what the client still sends is discarded until it
+	// closes or the drain time ends. Closing at once would make the kernel reset the
+	// connection over the unread bytes, and the client could lose the answer.
+	draining bool
+}
+
+// drainTime bounds a drain.
+const drainTime = 2 * time.Second
+
+type drainTimer struct {
+	t deadline.Timer
+	c gnet.Conn
+}
+
+func (d *drainTimer) Fire(time.Time) { _ = d.c.Close() }
+
+// drain stops reading c for real and closes it once the client has closed or drainTime
+// passed. The session it carried, if any, ends now. Event loop only.
+func (l *Listener) drain(c gnet.Conn, cs *connState, reason CloseReason) gnet.Action {
+	if cs.draining {
+		return gnet.None
+	}
+	cs.draining = true
+	if s := cs.sess; s != nil {
+		cs.sess = nil
+		if cs.kind == kindWebSocket && cs.probe {
+			s.mu.Lock()
+			if s.upg != nil && s.upg.probe == c {
+				s.abortUpgradeLocked()
+			}
+			s.mu.Unlock()
+		} else if cs.kind == kindWebSocket {
+			s.transportClosed(reason)
+		}
+	}
+	_, _ = c.Discard(-1)
+	d := &drainTimer{c: c}
+	d.t.Init(d)
+	l.drains.Schedule(&d.t, time.Now().Add(drainTime))
+	return gnet.None
 }
 
 // OnOpen implements gnet.EventHandler.
@@ -186,6 +230,10 @@ func (l *Listener) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 // OnTraffic implements gnet.EventHandler.
 func (l *Listener) OnTraffic(c gnet.Conn) gnet.Action {
 	cs := c.Context().(*connState)
+	if cs.draining {
+		_, _ = c.Discard(-1)
+		return gnet.None
+	}
 	if cs.kind == kindWebSocket {
 		return l.wsTraffic(c, cs)
 	}

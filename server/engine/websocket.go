@@ -179,7 +179,7 @@ loop:
 			break
 		}
 		if err != nil {
-			action = l.wsFail(c, err)
+			action = l.wsFail(c, cs, err)
 			break
 		}
 		end := off + hn + int(h.Length)
@@ -198,7 +198,7 @@ loop:
 		case ws.OpClose:
 			code, err := wsframe.ParseClosePayload(payload)
 			if err != nil {
-				action = l.wsFail(c, err)
+				action = l.wsFail(c, cs, err)
 				break loop
 			}
 			if code == ws.StatusNoStatusRcvd {
@@ -211,7 +211,7 @@ loop:
 		}
 		op, final, err := cs.asm.Frame(h)
 		if err != nil {
-			action = l.wsFail(c, err)
+			action = l.wsFail(c, cs, err)
 			break
 		}
 		msg := payload
@@ -220,7 +220,7 @@ loop:
 				cs.frag = bytebufferpool.Get()
 			}
 			if int64(len(cs.frag.B)+len(payload)) > max {
-				action = l.wsFail(c, wsframe.ErrTooBig)
+				action = l.wsFail(c, cs, wsframe.ErrTooBig)
 				break
 			}
 			cs.frag.B = append(cs.frag.B, payload...)
@@ -232,7 +232,7 @@ loop:
 		var p eio.Packet
 		if op == ws.OpText {
 			if !wsframe.ValidText(msg) {
-				action = l.wsFail(c, wsframe.ErrInvalidUTF8)
+				action = l.wsFail(c, cs, wsframe.ErrInvalidUTF8)
 				break
 			}
 			p, err = eio.ParsePacket(msg)
@@ -261,20 +261,21 @@ loop:
 			break
 		}
 	}
-	if off > 0 {
+	if off > 0 && !cs.draining {
 		_, _ = c.Discard(off) // never Discard(0): gnet reads n <= 0 as "everything"
 	}
 	return action
 }
 
-// wsFail closes the connection with the close code that err carries (1002 by default).
-func (l *Listener) wsFail(c gnet.Conn, err error) gnet.Action {
+// wsFail answers a protocol fault with the close code that err carries (1002 by default),
+// then drains the connection until the client closes it.
+func (l *Listener) wsFail(c gnet.Conn, cs *connState, err error) gnet.Action {
 	code, ok := wsframe.CloseCode(err)
 	if !ok {
 		code = ws.StatusProtocolError
 	}
 	_, _ = c.Write(wsframe.AppendClose(nil, code, ""))
-	return gnet.Close
+	return l.drain(c, cs, ReasonTransportError)
 }
 
 var probeReply = wsframe.AppendFrame(nil, ws.OpText, []byte("3probe"))
