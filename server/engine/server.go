@@ -2,7 +2,9 @@ package engine
 
 import (
 	"crypto/rand"
+
 	"encoding/base64"
+	"github.com/riptide-io/riptide/codec/eio"
 	"hash/maphash"
 	"runtime"
 	"sync"
@@ -35,6 +37,7 @@ type Server struct {
 	sessions [64]sessionShard
 	count    atomic.Int64
 	stats    Stats
+	pings    pingBatch
 
 	// Precomputed open-packet parts: they never change for a server.
 	upgradesPolling bool
@@ -56,6 +59,7 @@ func NewServer(opts Options, h Handler) *Server {
 	}
 	s.upgradesPolling = !s.opts.DisallowUpgrades && s.opts.allows(WebSocket)
 	s.wheel = deadline.New(runtime.GOMAXPROCS(0))
+	s.wheel.OnRound(s.pings.flush)
 	return s
 }
 
@@ -130,4 +134,33 @@ func newID() string {
 	var b [15]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux
 	return base64.URLEncoding.EncodeToString(b[:])
+}
+
+// pingBatch gathers the pings due in one round of the deadline wheel, so they go out as one
+// broadcast (one task per event loop) instead of one wake per session.
+type pingBatch struct {
+	mu       sync.Mutex
+	sessions []*Session
+}
+
+// pingFrames is the ping packet, encoded once for both transports.
+var pingFrames = &Prepared{
+	ws:  appendWSPacket(nil, eio.Ping, nil, false),
+	rec: appendRecord(nil, eio.Ping, nil, false),
+}
+
+func (b *pingBatch) add(s *Session) {
+	b.mu.Lock()
+	b.sessions = append(b.sessions, s)
+	b.mu.Unlock()
+}
+
+func (b *pingBatch) flush() {
+	b.mu.Lock()
+	batch := b.sessions
+	b.sessions = nil
+	b.mu.Unlock()
+	if len(batch) > 0 {
+		Broadcast(pingFrames, batch, false)
+	}
 }

@@ -277,14 +277,14 @@ func (s *Session) Fire(now time.Time) {
 	}
 	switch s.phase {
 	case phasePing:
-		if s.state == stateOpen {
-			s.appendLocked(eio.Ping, nil, false)
-			s.scheduleLocked()
-		}
+		open := s.state == stateOpen
 		s.phase = phasePong
 		s.pongDeadline = now.Add(s.srv.opts.PingTimeout)
 		s.srv.wheel.Schedule(&s.hb, s.pongDeadline)
 		s.mu.Unlock()
+		if open {
+			s.srv.pings.add(s) // sent with the round's other pings, one task per event loop
+		}
 	case phasePong:
 		s.mu.Unlock()
 		s.terminate(ReasonPingTimeout)

@@ -41,7 +41,12 @@ type Wheel struct {
 	next   atomic.Uint32
 	stop   chan struct{}
 	wg     sync.WaitGroup
+	round  atomic.Pointer[func()]
 }
+
+// OnRound sets f to run after each round of Fire calls, on the shard's goroutine, so owners
+// can batch what their Fire calls queued (one task per event loop for a round of pings).
+func (w *Wheel) OnRound(f func()) { w.round.Store(&f) }
 
 type shard struct {
 	mu    sync.Mutex
@@ -157,6 +162,9 @@ func (w *Wheel) run(s *shard) {
 		for i, t := range due {
 			t.owner.Fire(now)
 			due[i] = nil
+		}
+		if f := w.round.Load(); f != nil && len(due) > 0 {
+			(*f)()
 		}
 	}
 }
