@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,9 +21,11 @@ type client struct {
 
 	connects serial.Queue // CONNECTs run here: middlewares may block
 
-	mu      sync.Mutex
-	sockets map[string]*Socket // by namespace name
-	pending map[string]bool    // namespaces whose CONNECT is being handled
+	mu sync.Mutex
+	// sockets and pending are tiny slices, not maps: a client is in one or two namespaces,
+	// and an idle connection should not pay for a map.
+	sockets []*Socket // one per namespace
+	pending []string  // namespaces whose CONNECT is being handled
 	closed  bool
 	joined  bool // a namespace was joined once: the connect timeout is over
 	// A BINARY_EVENT/BINARY_ACK waiting for its attachments.
@@ -95,6 +98,16 @@ func (c *client) onMessage(data []byte, binary bool) {
 	c.dispatch(owned, nil)
 }
 
+// socketIn returns the client's socket in namespace nsp. Caller holds c.mu.
+func (c *client) socketIn(nsp string) *Socket {
+	for _, s := range c.sockets {
+		if s.nsp.name == nsp {
+			return s
+		}
+	}
+	return nil
+}
+
 // fail closes the connection after a protocol error, as the reference does on a decode error.
 func (c *client) fail() { c.sess.Close() }
 
@@ -102,16 +115,13 @@ func (c *client) fail() { c.sess.Close() }
 func (c *client) dispatch(p *sio.Packet, atts [][]byte) {
 	nsp := string(p.Namespace)
 	c.mu.Lock()
-	s := c.sockets[nsp]
-	pending := c.pending[nsp]
+	s := c.socketIn(nsp)
+	pending := slices.Contains(c.pending, nsp)
 	c.mu.Unlock()
 	switch {
 	case p.Type == sio.Connect && s == nil && !pending:
 		c.mu.Lock()
-		if c.pending == nil {
-			c.pending = map[string]bool{}
-		}
-		c.pending[nsp] = true
+		c.pending = append(c.pending, nsp)
 		c.mu.Unlock()
 		auth := p.Data
 		c.srv.pool.Push(&c.connects, func() { c.connect(nsp, auth) })
@@ -171,7 +181,12 @@ func splitEvent(data []byte) (string, []byte) {
 func (c *client) connect(name string, auth []byte) {
 	defer func() {
 		c.mu.Lock()
-		delete(c.pending, name)
+		if i := slices.Index(c.pending, name); i >= 0 {
+			c.pending = slices.Delete(c.pending, i, i+1)
+		}
+		if len(c.pending) == 0 {
+			c.pending = nil
+		}
 		c.mu.Unlock()
 	}()
 	nsp := c.srv.lookup(name, auth)
@@ -209,10 +224,7 @@ func (c *client) connect(name string, auth []byte) {
 		c.mu.Unlock()
 		return
 	}
-	if c.sockets == nil {
-		c.sockets = map[string]*Socket{}
-	}
-	c.sockets[name] = s
+	c.sockets = append(c.sockets, s)
 	c.joined = true
 	s.connected = true
 	c.mu.Unlock()
@@ -289,8 +301,11 @@ func (c *client) connectError(nsp string, ce *ConnectError) {
 // remove forgets a socket that left its namespace.
 func (c *client) remove(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.nsp.name] == s {
-		delete(c.sockets, s.nsp.name)
+	if i := slices.Index(c.sockets, s); i >= 0 {
+		c.sockets = slices.Delete(c.sockets, i, i+1)
+	}
+	if len(c.sockets) == 0 {
+		c.sockets = nil
 	}
 	c.mu.Unlock()
 }
@@ -299,10 +314,7 @@ func (c *client) remove(s *Socket) {
 // connection (the reference's client._disconnect).
 func (c *client) disconnectAll() {
 	c.mu.Lock()
-	all := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		all = append(all, s)
-	}
+	all := slices.Clone(c.sockets)
 	c.mu.Unlock()
 	for _, s := range all {
 		s.Disconnect(false)
@@ -315,10 +327,7 @@ func (c *client) onClose(reason string) {
 	c.srv.wheel.Stop(&c.timer)
 	c.mu.Lock()
 	c.closed = true
-	all := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		all = append(all, s)
-	}
+	all := slices.Clone(c.sockets)
 	c.mu.Unlock()
 	for _, s := range all {
 		s.onclose(reason)

@@ -52,10 +52,17 @@ type Socket struct {
 
 	inbox serial.Queue
 
-	mu          sync.Mutex
-	connected   bool
-	recovered   bool
-	data        any
+	mu        sync.Mutex
+	connected bool
+	recovered bool
+	data      any
+	nextAck   int64
+	// x holds per-socket listeners and pending acks; nil until the first one, so a socket
+	// that only uses namespace-level handlers (the idle common case) does not pay for it.
+	x *socketExtras
+}
+
+type socketExtras struct {
 	handlers    map[string][]func(*Event)
 	anyIn       []func(*Event)
 	anyOut      []func(event string, args []any)
@@ -64,8 +71,25 @@ type Socket struct {
 	onClosing   []func(reason string)
 	onClose     []func(reason string)
 	acks        map[int64]func(Args, error)
-	nextAck     int64
 }
+
+// ext returns the extras, creating them. Caller holds s.mu.
+func (s *Socket) ext() *socketExtras {
+	if s.x == nil {
+		s.x = &socketExtras{}
+	}
+	return s.x
+}
+
+// extras returns the extras or an empty value to read from. Caller holds s.mu.
+func (s *Socket) extras() *socketExtras {
+	if s.x == nil {
+		return &noExtras
+	}
+	return s.x
+}
+
+var noExtras socketExtras
 
 // ID returns the socket id (the sid of the CONNECT reply).
 func (s *Socket) ID() string { return s.id }
@@ -110,38 +134,39 @@ func (s *Socket) SetData(v any) {
 // On registers a handler for event on this socket (after the namespace's handlers).
 func (s *Socket) On(event string, h func(*Event)) {
 	s.mu.Lock()
-	if s.handlers == nil {
-		s.handlers = map[string][]func(*Event){}
+	x := s.ext()
+	if x.handlers == nil {
+		x.handlers = map[string][]func(*Event){}
 	}
-	s.handlers[event] = append(s.handlers[event], h)
+	x.handlers[event] = append(x.handlers[event], h)
 	s.mu.Unlock()
 }
 
 // OnAny registers a listener called for every incoming event, before middlewares and handlers.
 func (s *Socket) OnAny(h func(*Event)) {
 	s.mu.Lock()
-	s.anyIn = append(s.anyIn, h)
+	s.ext().anyIn = append(s.ext().anyIn, h)
 	s.mu.Unlock()
 }
 
 // PrependAny registers a catch-all listener that runs before the others.
 func (s *Socket) PrependAny(h func(*Event)) {
 	s.mu.Lock()
-	s.anyIn = append([]func(*Event){h}, s.anyIn...)
+	s.ext().anyIn = append([]func(*Event){h}, s.ext().anyIn...)
 	s.mu.Unlock()
 }
 
 // OffAny removes every catch-all listener.
 func (s *Socket) OffAny() {
 	s.mu.Lock()
-	s.anyIn = nil
+	s.ext().anyIn = nil
 	s.mu.Unlock()
 }
 
 // OnAnyOutgoing registers a listener called for every event emitted to this socket.
 func (s *Socket) OnAnyOutgoing(h func(event string, args []any)) {
 	s.mu.Lock()
-	s.anyOut = append(s.anyOut, h)
+	s.ext().anyOut = append(s.ext().anyOut, h)
 	s.mu.Unlock()
 }
 
@@ -149,14 +174,14 @@ func (s *Socket) OnAnyOutgoing(h func(event string, args []any)) {
 // an error drops the packet and goes to the OnError listeners.
 func (s *Socket) Use(mw func(*Event) error) {
 	s.mu.Lock()
-	s.middlewares = append(s.middlewares, mw)
+	s.ext().middlewares = append(s.ext().middlewares, mw)
 	s.mu.Unlock()
 }
 
 // OnError registers a listener for errors of this socket (rejected packets).
 func (s *Socket) OnError(h func(error)) {
 	s.mu.Lock()
-	s.onError = append(s.onError, h)
+	s.ext().onError = append(s.ext().onError, h)
 	s.mu.Unlock()
 }
 
@@ -164,14 +189,14 @@ func (s *Socket) OnError(h func(error)) {
 // it still is in its rooms.
 func (s *Socket) OnDisconnecting(h func(reason string)) {
 	s.mu.Lock()
-	s.onClosing = append(s.onClosing, h)
+	s.ext().onClosing = append(s.ext().onClosing, h)
 	s.mu.Unlock()
 }
 
 // OnDisconnect registers a listener called once the socket has disconnected.
 func (s *Socket) OnDisconnect(h func(reason string)) {
 	s.mu.Lock()
-	s.onClose = append(s.onClose, h)
+	s.ext().onClose = append(s.ext().onClose, h)
 	s.mu.Unlock()
 }
 
@@ -288,7 +313,7 @@ func (s *Socket) emit(event string, args []any, f emitFlags) error {
 
 func (s *Socket) notifyOutgoing(event string, args []any) {
 	s.mu.Lock()
-	ls := s.anyOut
+	ls := s.extras().anyOut
 	s.mu.Unlock()
 	for _, l := range ls {
 		l(event, args)
@@ -341,12 +366,13 @@ func (s *Socket) registerAck(f func(Args, error)) (int64, bool) {
 	if !s.connected {
 		return 0, false
 	}
-	if s.acks == nil {
-		s.acks = map[int64]func(Args, error){}
+	x := s.ext()
+	if x.acks == nil {
+		x.acks = map[int64]func(Args, error){}
 	}
 	id := s.nextAck
 	s.nextAck++
-	s.acks[id] = f
+	x.acks[id] = f
 	return id, true
 }
 
@@ -363,15 +389,15 @@ func (s *Socket) RegisterAck(f func(reply []byte, atts [][]byte)) (id int64, ok 
 
 func (s *Socket) dropAck(id int64) {
 	s.mu.Lock()
-	delete(s.acks, id)
+	delete(s.extras().acks, id)
 	s.mu.Unlock()
 }
 
 // onAck resolves a pending ack; unknown ids (late acks) are ignored, as in the reference.
 func (s *Socket) onAck(id int64, a Args) {
 	s.mu.Lock()
-	f := s.acks[id]
-	delete(s.acks, id)
+	f := s.extras().acks[id]
+	delete(s.extras().acks, id)
 	s.mu.Unlock()
 	if f != nil {
 		f(a, nil)
@@ -403,8 +429,10 @@ func (s *Socket) onclose(reason string) {
 		return
 	}
 	s.connected = false
-	acks := s.acks
-	s.acks = nil
+	acks := s.extras().acks
+	if s.x != nil {
+		s.x.acks = nil
+	}
 	s.mu.Unlock()
 	s.client.remove(s)
 	for _, f := range acks {
@@ -412,7 +440,7 @@ func (s *Socket) onclose(reason string) {
 	}
 	s.nsp.srv.pool.Push(&s.inbox, func() {
 		s.mu.Lock()
-		closing := s.onClosing
+		closing := s.extras().onClosing
 		s.mu.Unlock()
 		for _, h := range closing {
 			h(reason)
@@ -423,7 +451,7 @@ func (s *Socket) onclose(reason string) {
 		s.nsp.adapter.DelAll(s)
 		s.nsp.remove(s)
 		s.mu.Lock()
-		closed := s.onClose
+		closed := s.extras().onClose
 		s.mu.Unlock()
 		for _, h := range closed {
 			h(reason)
@@ -438,7 +466,8 @@ func (s *Socket) onEvent(ev *Event) {
 		s.mu.Unlock()
 		return
 	}
-	anyIn, mws, own := s.anyIn, s.middlewares, s.handlers[ev.Name]
+	x := s.extras()
+	anyIn, mws, own := x.anyIn, x.middlewares, x.handlers[ev.Name]
 	s.mu.Unlock()
 	for _, l := range anyIn {
 		l(ev)
@@ -446,7 +475,7 @@ func (s *Socket) onEvent(ev *Event) {
 	for _, mw := range mws {
 		if err := mw(ev); err != nil {
 			s.mu.Lock()
-			hs := s.onError
+			hs := s.extras().onError
 			s.mu.Unlock()
 			for _, h := range hs {
 				h(err)
