@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"errors"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +29,17 @@ type Member interface {
 	HandshakeData() any
 }
 
+// AckMember is a Member that can ask its client for an ack on behalf of another node: a
+// cluster adapter uses it for the broadcasts with acks that other nodes send. The server
+// package's Socket implements it.
+type AckMember interface {
+	Member
+	// RegisterAck reserves an ack id whose answer (the client's ack arguments as a JSON array,
+	// and their attachments) goes to f, at most once and never if the socket disconnects
+	// first. ok is false when the socket is gone. It must not block.
+	RegisterAck(f func(reply []byte, atts [][]byte)) (id int64, ok bool)
+}
+
 // Host is the namespace an adapter serves, for what arrives from other nodes.
 type Host interface {
 	// Name returns the namespace name.
@@ -47,9 +59,27 @@ type Packet struct {
 	// ID is the ack id for broadcasts with acks (-1 when none). The adapter sets it per member
 	// through AckID when a broadcast waits for acknowledgements.
 	ID int64
-	// Encoded caches what the transport layer built from the packet, so the bytes are
-	// encoded once for all members. Adapters leave it alone.
-	Encoded any
+	// encoded caches what the transport layer built from the packet, so the bytes are
+	// encoded once for all members (see Encoded). Stored packets are replayed from other
+	// goroutines, hence atomic.
+	encoded atomic.Pointer[any]
+}
+
+// Encoded returns what SetEncoded cached, or nil. Safe for concurrent use.
+func (p *Packet) Encoded() any {
+	if v := p.encoded.Load(); v != nil {
+		return *v
+	}
+	return nil
+}
+
+// SetEncoded caches the transport layer's encoding of p. Safe for concurrent use.
+func (p *Packet) SetEncoded(v any) { p.encoded.Store(&v) }
+
+// Copy returns a copy of p without the cached encoding (for a variant with another ack id
+// or namespace).
+func (p *Packet) Copy() *Packet {
+	return &Packet{Type: p.Type, Data: p.Data, Attachments: p.Attachments, ID: p.ID}
 }
 
 // Flags modify a broadcast, as in Node's BroadcastFlags.
@@ -104,9 +134,14 @@ type Adapter interface {
 	// Broadcast delivers p to every member matched by opts, once each.
 	Broadcast(p *Packet, opts *Options)
 	// BroadcastWithAck is Broadcast where each member is asked for an ack: ackID is called
-	// once per local member, before delivery, to register the ack and get its id; onCount
-	// reports how many members were asked (per node).
-	BroadcastWithAck(p *Packet, opts *Options, ackID func(m Member) int64, onCount func(n int))
+	// once per local member, before delivery, to register the ack and get its id (-1: the
+	// member cannot take one). onCount reports how many members were asked: once per node
+	// for the in-memory adapter, once with the cluster-wide total for a cluster adapter
+	// (never, if a node does not answer: the caller's timeout ends the wait). onReply gets
+	// the answers of members on other nodes, each a JSON array of the client's ack
+	// arguments and its attachments (Node.js servers forward only the first argument).
+	// The error says the other nodes could not be asked; the local members were asked.
+	BroadcastWithAck(p *Packet, opts *Options, ackID func(m Member) int64, onCount func(n int), onReply func(reply []byte, atts [][]byte)) error
 	// Sockets returns the ids of the members in any of rooms (all members when empty).
 	Sockets(rooms []Room) []SocketID
 	// SocketRooms returns the rooms of socket id, nil when unknown.

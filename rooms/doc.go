@@ -6,7 +6,7 @@
 // package) joins rooms; a broadcast names rooms to include (none: everyone) and rooms to
 // exclude, and the adapter hands one Packet to each matching member exactly once. The packet
 // is the same value for every member, so the transport layer encodes it once (see
-// Packet.Encoded) and writes the same bytes to every recipient.
+// Packet.SetEncoded) and writes the same bytes to every recipient.
 //
 // With connection state recovery on, the adapter also stores broadcast packets with an
 // offset (appended as a last argument, as the Node reference does) and the sessions of

@@ -289,17 +289,31 @@ func (a *Memory) Broadcast(p *Packet, opts *Options) {
 
 func isEvent(t uint8) bool { return t == 2 || t == 5 }
 
-// BroadcastWithAck implements Adapter.
-func (a *Memory) BroadcastWithAck(p *Packet, opts *Options, ackID func(Member) int64, onCount func(int)) {
+// BroadcastWithAck implements Adapter: there are no other nodes, so onReply is never called.
+func (a *Memory) BroadcastWithAck(p *Packet, opts *Options, ackID func(Member) int64, onCount func(int), _ func([]byte, [][]byte)) error {
 	ms := a.match(nil, opts)
 	onCount(len(ms))
 	for _, m := range ms {
-		q := *p
+		q := p.Copy() // the ack id differs per member, so each encodes its own
 		q.ID = ackID(m)
-		q.Encoded = nil // the ack id differs per member, so each encodes its own
-		m.Deliver(&q, opts.Flags.Volatile)
+		m.Deliver(q, opts.Flags.Volatile)
 	}
+	return nil
 }
+
+// HasRoom reports whether room has members here (a socket's own id room included), for
+// cluster adapters that skip messages for rooms this node does not have. Safe for
+// concurrent use.
+func (a *Memory) HasRoom(room Room) bool {
+	rs := &a.rooms[shardOf(room)]
+	rs.mu.RLock()
+	n := len(rs.m[room])
+	rs.mu.RUnlock()
+	return n > 0 || a.member(room) != nil
+}
+
+// HasSocket reports whether the socket with id is here. Safe for concurrent use.
+func (a *Memory) HasSocket(id SocketID) bool { return a.member(id) != nil }
 
 // Sockets implements Adapter.
 func (a *Memory) Sockets(rooms []Room) []SocketID {

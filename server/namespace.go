@@ -245,14 +245,14 @@ func (n *Namespace) op() *BroadcastOperator { return &BroadcastOperator{nsp: n} 
 
 // prepare encodes p for the wire once; the result is cached in p for every recipient.
 func (n *Namespace) prepare(p *rooms.Packet) *engine.Prepared {
-	if prep, ok := p.Encoded.(*engine.Prepared); ok {
+	if prep, ok := p.Encoded().(*engine.Prepared); ok {
 		return prep
 	}
 	buf := getBuf()
 	buf.B = sio.AppendPacket(buf.B[:0], &sio.Packet{Type: sio.Type(p.Type), Namespace: n.wire, ID: p.ID, Data: p.Data, Attachments: len(p.Attachments)})
 	prep := engine.Prepare(buf.B, p.Attachments)
 	putBuf(buf)
-	p.Encoded = prep
+	p.SetEncoded(prep)
 	return prep
 }
 

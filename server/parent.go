@@ -21,18 +21,14 @@ func (a *parentAdapter) DelAll(rooms.Member)               {}
 
 func (a *parentAdapter) Broadcast(p *rooms.Packet, opts *rooms.Options) {
 	a.each(func(c rooms.Adapter) {
-		q := *p
-		q.Encoded = nil // each child writes its own namespace name
-		c.Broadcast(&q, opts)
+		c.Broadcast(p.Copy(), opts) // each child writes its own namespace name
 	})
 }
 
 func (a *parentAdapter) BroadcastWithAck(p *rooms.Packet, opts *rooms.Options, ackID func(rooms.Member) int64, onCount func(int), onReply func([]byte, [][]byte)) error {
 	var err error
 	a.each(func(c rooms.Adapter) {
-		q := *p
-		q.Encoded = nil
-		if e := c.BroadcastWithAck(&q, opts, ackID, onCount, onReply); e != nil && err == nil {
+		if e := c.BroadcastWithAck(p.Copy(), opts, ackID, onCount, onReply); e != nil && err == nil {
 			err = e
 		}
 	})
