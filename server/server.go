@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"regexp"
 	"runtime"
 	"sync"
 	"time"
@@ -85,6 +86,11 @@ func (s *Server) OfFunc(match func(name string, auth []byte) bool) *Namespace {
 	parent.adapter = &parentAdapter{srv: s, parent: parent}
 	s.dynamics = append(s.dynamics, &dynamic{match: match, parent: parent})
 	return parent
+}
+
+// OfPattern is OfFunc for names matching re (Node's io.of(/regex/)).
+func (s *Server) OfPattern(re *regexp.Regexp) *Namespace {
+	return s.OfFunc(func(name string, _ []byte) bool { return re.MatchString(name) })
 }
 
 // lookup finds or (for dynamic namespaces) creates the namespace a client asked for.

@@ -16,7 +16,7 @@ import (
 var (
 	ErrReservedEvent = errors.New("server: reserved event name")
 	ErrDisconnected  = errors.New("server: socket disconnected")
-	ErrAckTimeout    = errors.New("server: operation has timed out") // the reference's message
+	ErrAckTimeout    = errors.New("server: operation has timed out") // the reference says "operation has timed out"
 )
 
 // reserved events cannot be emitted to clients (socket.io's RESERVED_EVENTS).
