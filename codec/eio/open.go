@@ -3,7 +3,8 @@ package eio
 import (
 	"encoding/json"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/riptide-io/riptide/internal/jsonstr"
 )
 
 // Handshake is the JSON data of the open packet the server sends first on every session.
@@ -25,13 +26,13 @@ type Handshake struct {
 func AppendOpen(dst []byte, h Handshake) []byte {
 	dst = append(dst, '0'+byte(Open))
 	dst = append(dst, `{"sid":`...)
-	dst = appendJSONString(dst, h.SID)
+	dst = jsonstr.AppendQuote(dst, h.SID)
 	dst = append(dst, `,"upgrades":[`...)
 	for i, u := range h.Upgrades {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, u)
+		dst = jsonstr.AppendQuote(dst, u)
 	}
 	dst = append(dst, `],"pingInterval":`...)
 	dst = strconv.AppendInt(dst, h.PingInterval, 10)
@@ -40,56 +41,6 @@ func AppendOpen(dst []byte, h Handshake) []byte {
 	dst = append(dst, `,"maxPayload":`...)
 	dst = strconv.AppendInt(dst, h.MaxPayload, 10)
 	return append(dst, '}')
-}
-
-// appendJSONString appends s as a JSON string the way JSON.stringify writes it: '"' and '\\'
-// escaped, \b \f \n \r \t short, other control bytes as \u00xx (lowercase hex), everything else
-// literal (including '<', '>', '&', U+2028 and U+2029, which Go's encoding/json would escape).
-// A JavaScript string cannot hold invalid UTF-8; its bytes become \ufffd, as encoding/json does.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0 // s[start:i] is pending literal output
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r != utf8.RuneError || size != 1 {
-				i += size
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-		}
-		i++
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // openJSON mirrors the open packet's keys for ParseOpen.

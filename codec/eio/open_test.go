@@ -28,7 +28,7 @@ func TestAppendOpen(t *testing.T) {
 		{"literal", Handshake{SID: "<>&\u2028\u2029é😀"},
 			`0{"sid":"<>&` + "\u2028\u2029" + `é😀","upgrades":[],"pingInterval":0,"pingTimeout":0,"maxPayload":0}`},
 		{"invalid utf8", Handshake{SID: "a\xffb\xc3"},
-			`0{"sid":"a\ufffdb\ufffd","upgrades":[],"pingInterval":0,"pingTimeout":0,"maxPayload":0}`},
+			`0{"sid":"a` + "\ufffdb\ufffd" + `","upgrades":[],"pingInterval":0,"pingTimeout":0,"maxPayload":0}`}, // raw U+FFFD, as JSON.stringify writes it
 		{"negative", Handshake{SID: "x", PingInterval: -1},
 			`0{"sid":"x","upgrades":[],"pingInterval":-1,"pingTimeout":0,"maxPayload":0}`},
 	} {

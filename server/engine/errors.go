@@ -3,6 +3,8 @@ package engine
 import (
 	"errors"
 	"strconv"
+
+	"github.com/riptide-io/riptide/internal/jsonstr"
 )
 
 // Sentinel errors returned by Session methods.
@@ -54,7 +56,7 @@ func appendErrorJSON(dst []byte, c ErrorCode, msg string) []byte {
 	dst = append(dst, `{"code":`...)
 	dst = strconv.AppendInt(dst, int64(c), 10)
 	dst = append(dst, `,"message":`...)
-	dst = appendJSONString(dst, msg)
+	dst = jsonstr.AppendQuote(dst, msg)
 	return append(dst, '}')
 }
 
@@ -69,21 +71,3 @@ const (
 	ReasonParseError     CloseReason = "parse error"     // an undecodable packet
 	ReasonForcedClose    CloseReason = "forced close"    // Session.Close or server shutdown
 )
-
-// appendJSONString appends s as a JSON string literal.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			dst = append(dst, '\\', c)
-		case c < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return append(dst, '"')
-}
