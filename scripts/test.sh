@@ -13,6 +13,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
 command -v go >/dev/null 2>&1 || { echo "go is required (https://go.dev/dl)"; exit 1; }
+# The Redis adapter's tests start their own redis-server processes (internal/redistest).
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "== installing redis-server (apt)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server
+fi
 # The second, independent Socket.IO client (examples/chat/python_test.go): Debian's python3-socketio.
 if ! /usr/bin/python3 -c "import socketio, requests, websocket" >/dev/null 2>&1; then
   echo "== installing python3-socketio (apt)"

@@ -1,6 +1,10 @@
 package server
 
-import "github.com/riptide-io/riptide/rooms"
+import (
+	"sync"
+
+	"github.com/riptide-io/riptide/rooms"
+)
 
 // parentAdapter is the adapter of an OfFunc parent namespace: it has no sockets of its own
 // and forwards to the adapters of the children, as Node's ParentNamespace does.
@@ -25,14 +29,33 @@ func (a *parentAdapter) Broadcast(p *rooms.Packet, opts *rooms.Options) {
 	})
 }
 
+// BroadcastWithAck reports one count, the children's sum, once every child reported its own:
+// a cluster adapter's count comes later (when the other nodes answered), and the caller
+// must not take a first child's count for the whole.
 func (a *parentAdapter) BroadcastWithAck(p *rooms.Packet, opts *rooms.Options, ackID func(rooms.Member) int64, onCount func(int), onReply func([]byte, [][]byte)) error {
+	children := a.srv.children(a.parent)
+	if len(children) == 0 {
+		onCount(0)
+		return nil
+	}
+	var mu sync.Mutex
+	left, total := len(children), 0
+	count := func(n int) {
+		mu.Lock()
+		total += n
+		left--
+		done, sum := left == 0, total
+		mu.Unlock()
+		if done {
+			onCount(sum)
+		}
+	}
 	var err error
-	a.each(func(c rooms.Adapter) {
-		if e := c.BroadcastWithAck(p.Copy(), opts, ackID, onCount, onReply); e != nil && err == nil {
+	for _, c := range children {
+		if e := c.adapter.BroadcastWithAck(p.Copy(), opts, ackID, count, onReply); e != nil && err == nil {
 			err = e
 		}
-	})
-	onCount(0) // settles the count when there are no children
+	}
 	return err
 }
 

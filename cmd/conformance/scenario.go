@@ -31,8 +31,11 @@ func rawAuth(s *server.Socket) json.RawMessage { return s.Handshake().Auth }
 func mainServer() *server.Server {
 	eo := scenarioEngine("/socket.io/")
 	eo.CORS = &engine.CORS{Origins: []string{"http://allowed.example"}, Credentials: true}
-	io := server.New(server.Options{Engine: eo})
+	io := server.New(server.Options{Engine: eo, NewAdapter: newAdapter()})
 	standardHandlers(io.Of("/"))
+	if clusterMode != nil {
+		clusterHandlers(io) // CONTRACT part 3
+	}
 	for i := 0; i < 20; i++ {
 		name := fmt.Sprintf("/ns-%d", i)
 		nsp := io.Of(name)

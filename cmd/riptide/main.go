@@ -11,6 +11,12 @@
 //	socket.emit("ping", ...args, ack)              // ack(...args): round-trip checks
 //
 // GET /healthz answers 200 "ok" on the same port, for load-balancer checks.
+//
+// With --redis (or RIPTIDE_REDIS_URL) the node joins a cluster: rooms, broadcasts and acks
+// span every node on that Redis, riptide or Node.js with @socket.io/redis-adapter
+// (docs/cluster.md):
+//
+//	go run ./cmd/riptide --addr :3000 --redis redis://10.0.0.5:6379 [--redis-key socket.io] [--redis-sharded]
 package main
 
 import (
@@ -20,12 +26,14 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/riptide-io/riptide/rooms/redis"
 	"github.com/riptide-io/riptide/server"
 	"github.com/riptide-io/riptide/server/engine"
 	"github.com/riptide-io/riptide/server/http1"
@@ -43,6 +51,9 @@ type config struct {
 	upgradeTimeout time.Duration
 	authToken      string
 	connectTimeout time.Duration
+	redisURL       string
+	redisKey       string
+	redisSharded   bool
 }
 
 func parseFlags(args []string) (config, error) {
@@ -59,6 +70,9 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.authToken, "auth-token", "", `when set, clients must connect with auth {"token": <this value>}`)
 	fs.DurationVar(&c.connectTimeout, "connect-timeout", 45*time.Second, "close connections that join no namespace in time")
+	fs.StringVar(&c.redisURL, "redis", os.Getenv("RIPTIDE_REDIS_URL"), "join a cluster through this Redis (redis://[user:pass@]host:port[/db]); default $RIPTIDE_REDIS_URL")
+	fs.StringVar(&c.redisKey, "redis-key", "socket.io", "channel prefix of the cluster (the Node adapter's key)")
+	fs.BoolVar(&c.redisSharded, "redis-sharded", false, "use Redis 7 sharded pub/sub (createShardedAdapter's format)")
 	err := fs.Parse(args)
 	return c, err
 }
@@ -92,8 +106,23 @@ func run(c config, log *slog.Logger) error {
 	log.Info("shutting down", "sessions", srv.Engine().Count())
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return l.Close(shutdown)
+	err = l.Close(shutdown)
+	if redisCluster != nil {
+		_ = redisCluster.Close()
+	}
+	return err
 }
+
+// redacted hides the password of a Redis URL in logs.
+func redacted(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable URL)"
+}
+
+// redisCluster is the node's cluster membership when --redis is given.
+var redisCluster *redis.Cluster
 
 // start builds the server from the flags and starts listening.
 func start(c config, log *slog.Logger) (*engine.Listener, *server.Server, error) {
@@ -107,7 +136,19 @@ func start(c config, log *slog.Logger) (*engine.Listener, *server.Server, error)
 	if c.corsOrigins != "" {
 		opts.CORS = &engine.CORS{Origins: strings.Split(c.corsOrigins, ","), Credentials: true}
 	}
-	io := server.New(server.Options{Engine: opts, ConnectTimeout: c.connectTimeout, Logger: log})
+	so := server.Options{Engine: opts, ConnectTimeout: c.connectTimeout, Logger: log}
+	if c.redisURL != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		cl, err := redis.Dial(ctx, c.redisURL, redis.Options{Key: c.redisKey, Sharded: c.redisSharded, Logger: log})
+		cancel()
+		if err != nil {
+			return nil, nil, fmt.Errorf("joining the cluster through %s: %w", redacted(c.redisURL), err)
+		}
+		redisCluster = cl
+		so.NewAdapter = cl.NewAdapter
+		log.Info("cluster mode", "redis", redacted(c.redisURL), "key", c.redisKey, "sharded", c.redisSharded)
+	}
+	io := server.New(so)
 	if c.authToken != "" {
 		io.Use(func(s *server.Socket) error {
 			var auth struct {

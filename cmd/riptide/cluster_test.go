@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/riptide-io/riptide/internal/redistest"
+	"github.com/riptide-io/riptide/rooms/redis"
+)
+
+// --redis (or RIPTIDE_REDIS_URL) joins a cluster: the namespaces' adapters are the Redis
+// adapter's, subscribed under the --redis-key prefix. (The cluster behaviour itself is
+// tested in rooms/redis and internal/nodetest.)
+func TestRedisFlags(t *testing.T) {
+	r := redistest.Start(t)
+	t.Setenv("RIPTIDE_REDIS_URL", r.URL())
+	c, err := parseFlags([]string{"--addr", "127.0.0.1:0", "--redis-key", "myapp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.redisURL != r.URL() || c.redisKey != "myapp" || c.redisSharded {
+		t.Fatalf("flags %+v", c)
+	}
+	l, srv, err := start(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = l.Close(ctx)
+		_ = redisCluster.Close()
+		redisCluster = nil
+	}()
+	if _, ok := srv.Of("/").Adapter().(*redis.Adapter); !ok {
+		t.Fatalf("adapter %T, want the Redis adapter", srv.Of("/").Adapter())
+	}
+	if n, err := r.Do("PUBSUB", "NUMSUB", "myapp-request#/#"); err != nil || n != "myapp-request#/# 1" {
+		t.Fatalf("PUBSUB NUMSUB: %q %v", n, err)
+	}
+
+	c, _ = parseFlags([]string{"--redis", "redis://127.0.0.1:1", "--addr", "127.0.0.1:0"})
+	if _, _, err := start(c, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
+		t.Fatal("start with an unreachable Redis succeeded")
+	}
+}
