@@ -499,9 +499,12 @@ async function stream(ck) {
     checkStream(ck, `stream(5, ${iv}, false)`, tm, 5, { all: true });
     const ms = tm.items.map((x) => x.ms);
     ck.within(ms[0], iv * 0.7, iv * 6, "first timed item (ms after the request)");
-    // Gaps are loose (arrival jitter on a loaded machine); the span proves
-    // the items were spread over the intervals, not sent at once.
-    for (let j = 1; j < ms.length; j++) ck.within(ms[j] - ms[j - 1], iv * 0.25, iv * 5, `gap before timed item ${j}`);
+    // Gaps are loose (arrival jitter on a loaded machine). On long-polling two items
+    // may share one GET response when the client's next GET is late, so only the
+    // span is checked there: it proves the items were spread over the intervals.
+    const pollingOnly = transports.length === 1 && transports[0] === "polling";
+    for (let j = 1; j < ms.length; j++) ck.within(ms[j] - ms[j - 1], pollingOnly ? 0 : iv * 0.25, iv * 5, `gap before timed item ${j}`);
+    ck.within(ms[ms.length - 1] - ms[0], iv * (ms.length - 1) * 0.6, iv * (ms.length - 1) * 4, "span of the timed items");
     ck.within(ms[ms.length - 1] - ms[0], 4 * iv * 0.7, 4 * iv * 4, "span of the timed items");
     if (tm.end && ms.length) ck.within(tm.end.ms - ms[ms.length - 1], iv * 0.25, iv * 5, "gap between the last item and stream-end");
     ck.within(tm.end && tm.end.ms, 6 * iv * 0.85, 6 * iv * 4, "stream-end (ms after the request)");
