@@ -195,7 +195,7 @@ func (c *client) connect(name string, auth []byte) {
 		return
 	}
 	if len(auth) == 0 {
-		auth = []byte("{}")
+		auth = emptyAuth
 	}
 	s := &Socket{id: newID(), nsp: nsp, client: c, auth: auth}
 	var restored *rooms.Session
@@ -270,6 +270,9 @@ func (c *client) connect(name string, auth []byte) {
 		}
 	})
 }
+
+// emptyAuth is the auth of a CONNECT without payload, shared by every such socket.
+var emptyAuth = []byte("{}")
 
 // ConnectError refuses a connection from a middleware: the client's connect_error gets
 // Message as err.message and Data (when not nil) as err.data.

@@ -77,11 +77,10 @@ func (q *Queue) drain() {
 	for {
 		q.mu.Lock()
 		if q.head == len(q.tasks) {
-			q.tasks = q.tasks[:0]
+			// Nothing of the queue stays with an idle socket: the next burst starts a new
+			// slice (a few bytes), a thousand idle sockets keep none.
+			q.tasks = nil
 			q.head = 0
-			if cap(q.tasks) > 64 {
-				q.tasks = nil // a burst's backlog does not stay with an idle socket
-			}
 			q.running = false
 			q.mu.Unlock()
 			return
