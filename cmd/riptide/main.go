@@ -26,9 +26,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // served only with --pprof
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -54,6 +57,8 @@ type config struct {
 	redisURL       string
 	redisKey       string
 	redisSharded   bool
+	gcPercent      int
+	pprofAddr      string
 }
 
 func parseFlags(args []string) (config, error) {
@@ -73,6 +78,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.redisURL, "redis", os.Getenv("RIPTIDE_REDIS_URL"), "join a cluster through this Redis (redis://[user:pass@]host:port[/db]); default $RIPTIDE_REDIS_URL")
 	fs.StringVar(&c.redisKey, "redis-key", "socket.io", "channel prefix of the cluster (the Node adapter's key)")
 	fs.BoolVar(&c.redisSharded, "redis-sharded", false, "use Redis 7 sharded pub/sub (createShardedAdapter's format)")
+	fs.IntVar(&c.gcPercent, "gc-percent", 50, "Go GC target (GOGC); idle sockets are long-lived, so a lower target keeps RSS near the live heap. The GOGC environment variable wins when set")
+	fs.StringVar(&c.pprofAddr, "pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); empty: off")
 	err := fs.Parse(args)
 	return c, err
 }
@@ -88,6 +95,17 @@ func main() {
 		os.Exit(2)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(c.gcPercent)
+	}
+	if c.pprofAddr != "" {
+		go func() { // profiling only, off by default
+			log.Info("pprof listening", "addr", c.pprofAddr)
+			if err := http.ListenAndServe(c.pprofAddr, nil); err != nil {
+				log.Error("pprof", "err", err)
+			}
+		}()
+	}
 	if err := run(c, log); err != nil {
 		log.Error("riptide stopped", "err", err)
 		os.Exit(1)
