@@ -298,7 +298,9 @@ func (srv *Server) open(s *Session) {
 	srv.add(s)
 	s.mu.Lock()
 	s.phase = phasePing
-	srv.wheel.Schedule(&s.hb, time.Now().Add(srv.opts.PingInterval))
+	at, due := srv.nextPing(time.Now())
+	s.pingDue = due
+	srv.wheel.Schedule(&s.hb, at)
 	s.mu.Unlock()
 	srv.handler.OnOpen(s)
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/riptide-io/riptide/server/internal/deadline"
 )
@@ -134,6 +135,25 @@ func newID() string {
 	var b [15]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux
 	return base64.URLEncoding.EncodeToString(b[:])
+}
+
+// nextPing returns when a session that just opened or answered a ping gets its next ping:
+// due is pingInterval later, at is due rounded up to a grid of pingInterval/100 shared by
+// all sessions (250 ms at the default 25 s). Pings then fall due in groups that leave in one
+// task per event loop, and the loops wake a few times a second instead of for every socket.
+// The session's lifetime stays exact: the pong deadline counts from due, so a silent client
+// is gone pingInterval + pingTimeout after its last pong, as with the reference.
+func (srv *Server) nextPing(now time.Time) (at, due time.Time) {
+	due = now.Add(srv.opts.PingInterval)
+	grid := srv.opts.PingInterval / 100
+	if grid < time.Millisecond {
+		return due, due
+	}
+	at = due
+	if r := at.UnixNano() % int64(grid); r != 0 {
+		at = at.Add(grid - time.Duration(r))
+	}
+	return at, due
 }
 
 // pingBatch gathers the pings due in one round of the deadline wheel, so they go out as one

@@ -69,6 +69,8 @@ type Session struct {
 	// pongDeadline is when the outstanding ping expires (phasePong). Requests check it too,
 	// so a poll that races the timer goroutine cannot revive an expired session.
 	pongDeadline time.Time
+	// pingDue is when the next ping is due before rounding to the ping grid (see nextPing).
+	pingDue time.Time
 }
 
 // upgrade is the state of a polling -> WebSocket upgrade; allocated only while one runs.
@@ -279,7 +281,12 @@ func (s *Session) Fire(now time.Time) {
 	case phasePing:
 		open := s.state == stateOpen
 		s.phase = phasePong
-		s.pongDeadline = now.Add(s.srv.opts.PingTimeout)
+		// Exact, though the ping may leave up to 1% of pingInterval late (never in the past:
+		// a pingTimeout shorter than that grid is a degenerate setting).
+		s.pongDeadline = s.pingDue.Add(s.srv.opts.PingTimeout)
+		if s.pongDeadline.Before(now) {
+			s.pongDeadline = now
+		}
 		s.srv.wheel.Schedule(&s.hb, s.pongDeadline)
 		s.mu.Unlock()
 		if open {
@@ -311,7 +318,9 @@ func (s *Session) onPong() {
 	s.mu.Lock()
 	if s.state != stateClosed && s.phase != phaseCloseWait {
 		s.phase = phasePing
-		s.srv.wheel.Schedule(&s.hb, time.Now().Add(s.srv.opts.PingInterval))
+		at, due := s.srv.nextPing(time.Now())
+		s.pingDue = due
+		s.srv.wheel.Schedule(&s.hb, at)
 	}
 	s.mu.Unlock()
 }
