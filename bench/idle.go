@@ -6,86 +6,85 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
 // idleConfig holds the flags of the idle workload.
 type idleConfig struct {
-	servers     []string
-	ns          []int
-	out         string
-	md          bool
-	timeout     time.Duration
-	stepTimeout time.Duration
-	settle      time.Duration
-	samples     int
-	sampleGap   time.Duration
-	cpuWindow   time.Duration
-	perWorker   int
-	srcsPer     int
-	concurrency int
+	commonConfig
+	ns        []int
+	level     string // "sio": Socket.IO clients in a room; "eio": bare Engine.IO sessions
+	rooms     string // "own" or "shared"
+	settle    time.Duration
+	samples   int
+	sampleGap time.Duration
+	cpuWindow time.Duration
+	nsFlag    string
 }
 
 // maxServerSessions keeps the server below its own 20,000 open-files hard
 // limit, with room for the listener, logs and runtime descriptors.
 const maxServerSessions = 19500
 
-func parseIdleFlags(args []string) (idleConfig, error) {
-	fs := flag.NewFlagSet("idle", flag.ContinueOnError)
-	servers := fs.String("servers", "riptide,node", "comma-separated servers: "+strings.Join(serverNames(), ", "))
-	ns := fs.String("n", "1000,5000,10000,19000", "comma-separated session counts, ascending")
-	cfg := idleConfig{}
-	fs.StringVar(&cfg.out, "out", "", "write JSON results to this file")
-	fs.BoolVar(&cfg.md, "md", false, "print a markdown table on stdout instead of JSON")
-	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "hard limit for the whole run")
-	fs.DurationVar(&cfg.stepTimeout, "step-timeout", 2*time.Minute, "limit for one ramp step")
-	fs.DurationVar(&cfg.settle, "settle", 3*time.Second, "wait after each ramp step before reading RSS")
-	fs.IntVar(&cfg.samples, "samples", 5, "RSS samples per step (the median is reported)")
-	fs.DurationVar(&cfg.sampleGap, "sample-gap", 500*time.Millisecond, "time between RSS samples")
+// register adds the idle flags to fs; with prefix "idle-" for "all", where
+// several workloads share one flag set.
+func (c *idleConfig) register(fs *flag.FlagSet, prefix string) {
+	fs.StringVar(&c.nsFlag, prefix+"n", "1000,5000,10000,19000", "idle: comma-separated session counts, ascending")
+	fs.StringVar(&c.level, prefix+"level", "sio", `idle: "sio" (Socket.IO clients: CONNECT to / and join a room) or "eio" (bare Engine.IO sessions)`)
+	fs.StringVar(&c.rooms, prefix+"rooms", "own", `idle: "own" (each client joins a room of its own) or "shared" (all join one room)`)
+	fs.DurationVar(&c.settle, prefix+"settle", 3*time.Second, "idle: wait after each ramp step before reading RSS")
+	fs.IntVar(&c.samples, prefix+"samples", 5, "idle: RSS samples per step (the median is reported)")
+	fs.DurationVar(&c.sampleGap, prefix+"sample-gap", 500*time.Millisecond, "idle: time between RSS samples")
 	// 25 s is one default pingInterval: every session is pinged exactly once
 	// in the window whatever the ramp timing, so servers compare fairly; a
 	// 10 s window would catch a share of the pings that depends on how fast
 	// each server ramped.
-	fs.DurationVar(&cfg.cpuWindow, "cpu-window", 25*time.Second, "idle CPU window at the top N (one ping interval)")
-	fs.IntVar(&cfg.perWorker, "per-worker", 9000, "sessions per client worker process")
-	fs.IntVar(&cfg.srcsPer, "srcs", 4, "127.x.y.z source addresses per worker")
-	fs.IntVar(&cfg.concurrency, "concurrency", 32, "dials in flight per worker")
+	fs.DurationVar(&c.cpuWindow, prefix+"cpu-window", 25*time.Second, "idle: CPU window at the top N (one ping interval)")
+}
+
+func (c *idleConfig) check() error {
+	c.ns = nil
+	for s := range strings.SplitSeq(c.nsFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("bench: bad session count %q", s)
+		}
+		c.ns = append(c.ns, n)
+	}
+	if !slices.IsSorted(c.ns) {
+		return errors.New("bench: --n must be ascending")
+	}
+	if top := c.ns[len(c.ns)-1]; top > maxServerSessions {
+		return fmt.Errorf("bench: %d sessions exceed what one server process may hold here (%d)", top, maxServerSessions)
+	}
+	if c.samples <= 0 {
+		return errors.New("bench: --samples must be positive")
+	}
+	if c.level != "sio" && c.level != "eio" {
+		return fmt.Errorf("bench: --level %q: want sio or eio", c.level)
+	}
+	if c.rooms != "own" && c.rooms != "shared" {
+		return fmt.Errorf("bench: --rooms %q: want own or shared", c.rooms)
+	}
+	return nil
+}
+
+func parseIdleFlags(args []string) (idleConfig, error) {
+	fs := flag.NewFlagSet("idle", flag.ContinueOnError)
+	var cfg idleConfig
+	cfg.commonConfig.register(fs, "riptide,node")
+	cfg.register(fs, "")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() != 0 {
 		return cfg, fmt.Errorf("bench: unexpected arguments %q", fs.Args())
 	}
-	for s := range strings.SplitSeq(*servers, ",") {
-		s = strings.TrimSpace(s)
-		if _, ok := lookupServer(s); !ok {
-			return cfg, fmt.Errorf("bench: unknown server %q (known: %s)", s, strings.Join(serverNames(), ", "))
-		}
-		cfg.servers = append(cfg.servers, s)
-	}
-	for s := range strings.SplitSeq(*ns, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n <= 0 {
-			return cfg, fmt.Errorf("bench: bad session count %q", s)
-		}
-		cfg.ns = append(cfg.ns, n)
-	}
-	if !slices.IsSorted(cfg.ns) {
-		return cfg, errors.New("bench: --n must be ascending")
-	}
-	if top := cfg.ns[len(cfg.ns)-1]; top > maxServerSessions {
-		return cfg, fmt.Errorf("bench: %d sessions exceed what one server process may hold here (%d)", top, maxServerSessions)
-	}
-	if cfg.perWorker <= 0 || cfg.perWorker > 19000 || cfg.srcsPer <= 0 || cfg.srcsPer > 250 || cfg.samples <= 0 {
-		return cfg, errors.New("bench: --per-worker, --srcs and --samples must be positive and within limits")
-	}
-	return cfg, nil
+	return cfg, errors.Join(cfg.commonConfig.check(), cfg.check())
 }
 
 // runIdle is the "idle" subcommand.
@@ -94,36 +93,31 @@ func runIdle(args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
-	defer cancel()
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	root, err := moduleRoot()
-	if err != nil {
+	return withRun(cfg.timeout, func(ctx context.Context, env *runEnv) error {
+		res, err := idleWorkload(ctx, env, cfg)
+		if werr := emit(cfg.commonConfig, res, res.markdown); werr != nil {
+			return werr
+		}
 		return err
-	}
-	tmp, err := os.MkdirTemp("", "riptide-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	env := &runEnv{root: root, tmp: tmp}
+	})
+}
 
-	res := idleResults{
+// idleWorkload measures every server in turn.
+func idleWorkload(ctx context.Context, env *runEnv, cfg idleConfig) (*idleResults, error) {
+	res := &idleResults{
 		Workload: "idle",
 		Date:     time.Now().UTC().Format(time.RFC3339),
-		Command:  "go run ./bench " + strings.Join(os.Args[1:], " "),
+		Command:  commandLine(),
 		Machine:  machineInfo(),
 		Settings: idleSettings{
-			N: cfg.ns, SettleSeconds: cfg.settle.Seconds(), Samples: cfg.samples,
+			N: cfg.ns, Level: cfg.level, Rooms: cfg.rooms, SettleSeconds: cfg.settle.Seconds(), Samples: cfg.samples,
 			CPUWindowSeconds: cfg.cpuWindow.Seconds(), PerWorker: cfg.perWorker,
 		},
 	}
 	var firstErr error
-	for i, name := range cfg.servers {
+	for _, name := range cfg.servers {
 		def, _ := lookupServer(name)
-		sr := runIdleServer(ctx, env, def, cfg, i)
+		sr := runIdleServer(ctx, env, def, cfg)
 		if sr.Error != "" && firstErr == nil {
 			firstErr = fmt.Errorf("bench: %s: %s", name, sr.Error)
 		}
@@ -133,45 +127,24 @@ func runIdle(args []string) error {
 		}
 	}
 	res.computeRatios()
-
-	if cfg.out != "" {
-		if err := res.writeJSON(cfg.out); err != nil {
-			return err
-		}
-		logf("wrote %s", cfg.out)
-	}
-	if cfg.md {
-		fmt.Print(res.markdown())
-	} else if err := res.encodeJSON(os.Stdout); err != nil {
-		return err
-	}
-	return firstErr
+	return res, firstErr
 }
 
 // runIdleServer measures one server. It never returns with a process of its
 // own still running.
-func runIdleServer(ctx context.Context, env *runEnv, def serverDef, cfg idleConfig, idx int) (sr serverResult) {
+func runIdleServer(ctx context.Context, env *runEnv, def serverDef, cfg idleConfig) (sr serverResult) {
 	sr = serverResult{Name: def.Name, Desc: def.Desc}
 	fail := func(err error) serverResult {
 		sr.Error = err.Error()
 		logf("[%s] error: %v", def.Name, err)
 		return sr
 	}
-	logf("[%s] preparing", def.Name)
-	argv, err := def.Prepare(ctx, env)
-	if err != nil {
-		return fail(err)
-	}
-	port, err := freePort()
-	if err != nil {
-		return fail(err)
-	}
-	srv, err := startServer(ctx, env, def.Name, argv(port), port, 30*time.Second)
+	waitQuiet(ctx, def.Name, cfg.quiet)
+	srv, err := launch(ctx, env, def)
 	if err != nil {
 		return fail(err)
 	}
 	defer srv.stop()
-	logf("[%s] pid %d listening on %s", def.Name, srv.pid, srv.addr)
 
 	// Baseline: the server's RSS with no session, after the same settle time.
 	if err := sleepCtx(ctx, cfg.settle); err != nil {
@@ -182,13 +155,22 @@ func runIdleServer(ctx context.Context, env *runEnv, def serverDef, cfg idleConf
 	}
 	logf("[%s] baseline RSS %s", def.Name, fmtKiB(float64(sr.BaselineRSSKiB)))
 
+	kBefore := readKernel()
 	top := cfg.ns[len(cfg.ns)-1]
+	room := ""
+	if cfg.level == "sio" && cfg.rooms == "shared" {
+		room = "idle"
+	}
 	pool, err := startPool(poolConfig{
 		addr: srv.addr, path: def.Path,
 		workers:     (top + cfg.perWorker - 1) / cfg.perWorker,
 		srcsPer:     cfg.srcsPer,
-		srcBase:     10 + idx%200, // fresh source addresses per server
+		srcBase:     env.nextSrcBase(), // fresh source addresses per pool
 		concurrency: cfg.concurrency,
+		role:        roleIdle,
+		sio:         cfg.level == "sio",
+		room:        room,
+		ownRooms:    cfg.level == "sio" && cfg.rooms == "own",
 	})
 	if err != nil {
 		return fail(err)
@@ -231,29 +213,38 @@ func runIdleServer(ctx context.Context, env *runEnv, def serverDef, cfg idleConf
 	if rampSeconds > 0 {
 		sr.ConnectsPerSec = round(float64(top)/rampSeconds, 0)
 	}
+	sr.Kernel = newKernelCost(kBefore, readKernel(), pool.status().Connected)
+	logf("[%s] kernel, per socket: %.2f KiB in the socket slab caches, %.2f KiB of Slab, %.2f KiB of TCP buffers",
+		def.Name, sr.Kernel.CachesKiBPerSocket, sr.Kernel.SlabKiBPerSocket, sr.Kernel.TCPMemKiBPerSocket)
 
 	// Idle CPU at the top N: the clients only answer pings now.
+	waitQuiet(ctx, def.Name, cfg.quiet)
 	logf("[%s] idle CPU window %v at N=%d", def.Name, cfg.cpuWindow, top)
 	s0, err := readCPU(srv.pid)
 	if err != nil {
 		return fail(err)
 	}
+	prof := startPerf(cfg.perfDir, perfName(def.Name, "idle"), srv.pid)
+	m0, _ := machineBusy()
 	c0, t0 := pool.cpu(), time.Now()
-	if err := sleepCtx(ctx, cfg.cpuWindow); err != nil {
-		return fail(err)
-	}
-	s1, err := readCPU(srv.pid)
-	if err != nil {
-		return fail(err)
-	}
+	err = sleepCtx(ctx, cfg.cpuWindow)
+	s1, err2 := readCPU(srv.pid)
+	c1 := pool.cpu()
+	m1, _ := machineBusy()
 	wall := time.Since(t0).Seconds()
+	prof.stop()
+	if err := errors.Join(err, err2); err != nil {
+		return fail(err)
+	}
 	sr.IdleCPUPercent = round(100*(s1-s0)/wall, 2)
-	sr.ClientCPUPercent = round(100*(pool.cpu()-c0)/wall, 2)
+	sr.ClientCPUPercent = round(100*(c1-c0)/wall, 2)
+	sr.OthersCPUPercent = round(max(0, 100*(m1-m0)/wall-sr.IdleCPUPercent-sr.ClientCPUPercent), 2)
 
 	st := pool.status()
 	sr.Failed, sr.Lost, sr.Pongs = st.Failed, st.Lost, st.Pongs
 	ends, lsq := slopes(sr.Points)
 	sr.SlopeEndsKiB, sr.SlopeLSQKiB = round(ends, 3), round(lsq, 3)
+	sr.Projection = project(&sr, 1_000_000)
 	logf("[%s] %.2f KiB/session (ends), %.2f KiB/session (least squares), idle CPU %.2f%%, clients %.2f%%, lost %d, failed %d",
 		def.Name, sr.SlopeEndsKiB, sr.SlopeLSQKiB, sr.IdleCPUPercent, sr.ClientCPUPercent, sr.Lost, sr.Failed)
 	if st.Lost > 0 {

@@ -28,6 +28,8 @@ type idleResults struct {
 
 type idleSettings struct {
 	N                []int   `json:"n"`
+	Level            string  `json:"level"`           // "sio" or "eio"
+	Rooms            string  `json:"rooms,omitempty"` // sio: "own" or "shared"
 	SettleSeconds    float64 `json:"settle_seconds"`
 	Samples          int     `json:"rss_samples"`
 	CPUWindowSeconds float64 `json:"cpu_window_seconds"`
@@ -56,9 +58,14 @@ type serverResult struct {
 	ConnectsPerSec   float64 `json:"connects_per_sec"`   // over the whole ramp
 	IdleCPUPercent   float64 `json:"idle_cpu_percent"`   // server, % of one core, at the top N
 	ClientCPUPercent float64 `json:"client_cpu_percent"` // all workers, same window
+	OthersCPUPercent float64 `json:"others_cpu_percent"` // the rest of the machine, same window
 	Failed           int     `json:"failed"`
 	Lost             int     `json:"lost"`
 	Pongs            int64   `json:"pongs"`
+	// The kernel's memory per socket, outside any RSS (see kernel.go).
+	Kernel *kernelCost `json:"kernel,omitempty"`
+	// The figures above carried to 1,000,000 idle clients on one node.
+	Projection *projection `json:"projection,omitempty"`
 	// Ratios to riptide's figure (this server / riptide), present when
 	// riptide is in the run and this is another server.
 	Ratios map[string]float64 `json:"ratios_to_riptide,omitempty"`
@@ -71,6 +78,33 @@ type idlePoint struct {
 	RSSSamplesKiB  []int64 `json:"rss_samples_kib"`
 	RampSeconds    float64 `json:"ramp_seconds"`
 	ConnectsPerSec float64 `json:"connects_per_sec"`
+}
+
+// projection carries the idle measurements linearly to n connections: RSS
+// as the baseline plus the slope, idle CPU in proportion (it is heartbeat
+// work, one ping per client per interval), kernel memory per socket on the
+// server's side only (in production the clients live elsewhere).
+type projection struct {
+	Connections  int     `json:"connections"`
+	RSSGiB       float64 `json:"rss_gib"`
+	IdleCPUCores float64 `json:"idle_cpu_cores"`
+	KernelGiB    float64 `json:"kernel_gib,omitempty"`
+}
+
+func project(s *serverResult, n int) *projection {
+	if len(s.Points) < 2 {
+		return nil
+	}
+	top := s.Points[len(s.Points)-1].Sessions
+	p := &projection{Connections: n}
+	p.RSSGiB = round((float64(s.BaselineRSSKiB)+s.SlopeEndsKiB*float64(n))/(1<<20), 2)
+	if top > 0 {
+		p.IdleCPUCores = round(s.IdleCPUPercent/100*float64(n)/float64(top), 2)
+	}
+	if s.Kernel != nil {
+		p.KernelGiB = round(s.Kernel.CachesKiBPerSocket*float64(n)/(1<<20), 2)
+	}
+	return p
 }
 
 func median(v []int64) int64 {
@@ -163,7 +197,8 @@ func (r *idleResults) encodeJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-func (r *idleResults) writeJSON(path string) error {
+// writeJSONFile writes res as indented JSON to path, creating its directory.
+func writeJSONFile(path string, res results) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -171,7 +206,7 @@ func (r *idleResults) writeJSON(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := r.encodeJSON(f); err != nil {
+	if err := res.encodeJSON(f); err != nil {
 		f.Close()
 		return err
 	}
@@ -182,11 +217,15 @@ func (r *idleResults) writeJSON(path string) error {
 // ratio to riptide in parentheses.
 func (r *idleResults) markdown() string {
 	var b strings.Builder
-	head := []string{"server", "RSS, 0 sessions"}
+	head := []string{"server", "RSS, 0 connections"}
 	for _, n := range r.Settings.N {
 		head = append(head, "RSS @ "+strconv.Itoa(n))
 	}
-	head = append(head, "KiB/session (ends)", "KiB/session (least squares)", "connects/s", "idle CPU, % of a core")
+	unit := "session"
+	if r.Settings.Level == "sio" {
+		unit = "client"
+	}
+	head = append(head, "KiB/"+unit+" (ends)", "KiB/"+unit+" (least squares)", "connects/s", "idle CPU, % of a core")
 	b.WriteString("| " + strings.Join(head, " | ") + " |\n|")
 	for range head {
 		b.WriteString("---|")
@@ -219,6 +258,21 @@ func (r *idleResults) markdown() string {
 				cell(fmt.Sprintf("%.2f", s.IdleCPUPercent), ratioIdleCPU))
 		}
 		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
+	}
+	var proj []string
+	for _, s := range r.Servers {
+		if p := s.Projection; p != nil {
+			k := "-"
+			if s.Kernel != nil && p.KernelGiB > 0 {
+				k = fmt.Sprintf("%.2f GiB (%.2f KiB/socket)", p.KernelGiB, s.Kernel.CachesKiBPerSocket)
+			}
+			proj = append(proj, fmt.Sprintf("| %s | %.2f GiB | %.2f | %s |", s.Name, p.RSSGiB, p.IdleCPUCores, k))
+		}
+	}
+	if len(proj) > 0 {
+		b.WriteString("\nProjected to 1,000,000 idle " + unit + "s on one node (linear in the measured slope and idle CPU):\n\n")
+		b.WriteString("| server | server RSS | idle CPU, cores | kernel socket memory (outside RSS) |\n|---|---|---|---|\n")
+		b.WriteString(strings.Join(proj, "\n") + "\n")
 	}
 	for _, s := range r.Servers {
 		if s.Error != "" {

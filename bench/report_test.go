@@ -68,3 +68,62 @@ func TestMarkdownRatios(t *testing.T) {
 		}
 	}
 }
+
+func TestFanoutAndEchoRatios(t *testing.T) {
+	fr := fanoutResults{
+		Settings: fanoutSettings{Subscribers: []int{10}, Modes: []string{"flat"}, Windows: []int{2}},
+		Servers: []fanoutServer{
+			{Name: "riptide", Phases: []fanoutPhase{
+				{Subscribers: 10, Mode: "flat", Window: 2, DeliveriesPerSec: 300, P50Ms: 1, P99Ms: 2},
+				{Subscribers: 10, Mode: "flat", Window: 8, DeliveriesPerSec: 900, P50Ms: 1, P99Ms: 2},
+			}},
+			{Name: "node", Phases: []fanoutPhase{
+				{Subscribers: 10, Mode: "flat", Window: 2, DeliveriesPerSec: 100, P50Ms: 3, P99Ms: 8},
+				{Subscribers: 10, Mode: "flat", Window: 8, DeliveriesPerSec: 100, P50Ms: 3, P99Ms: 8},
+			}},
+		},
+	}
+	fr.computeRatios()
+	if got := fr.Servers[1].Phases[1].Ratios[ratioRate]; got != 0.111 {
+		t.Errorf("window 8 rate ratio = %v, want 0.111 (matched by window)", got)
+	}
+	md := fr.markdown()
+	for _, want := range []string{
+		"| 10 | flat, window 2 | node | 0.0 | 100 (0.33×) | 3.00 (3.00×) | 8.00 (4.00×) |",
+		"| 10 | flat, window 8 | riptide | 0.0 | 900 | 1.00 | 2.00 |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+
+	er := echoResults{Servers: []echoServer{
+		{Name: "riptide", Clients: 5, PerSec: 200, P50Ms: 1, P99Ms: 4},
+		{Name: "node", Clients: 5, PerSec: 100, P50Ms: 2, P99Ms: 4},
+	}}
+	er.computeRatios()
+	if md := er.markdown(); !strings.Contains(md, "| node | 5 | 100 (0.50×) | 2.00 (2.00×) | 4.00 (1.00×) |") {
+		t.Errorf("echo markdown:\n%s", md)
+	}
+}
+
+func TestLimitReason(t *testing.T) {
+	node := serverDef{OneCore: true}
+	for _, tc := range []struct {
+		def                     serverDef
+		paced                   bool
+		server, clients, others float64
+		want                    string
+	}{
+		{serverDef{}, true, 10, 10, 0, "paced"},
+		{node, false, 97, 50, 0, "server: its one JS thread"},
+		{serverDef{}, false, 80, 100, 0, "clients"},
+		{serverDef{}, false, 120, 60, 0, "CPU saturated"},
+		{serverDef{}, false, 80, 60, 40, "CPU saturated"},
+		{serverDef{}, false, 50, 40, 0, "neither"},
+	} {
+		if got := limitReason(tc.def, tc.paced, tc.server, tc.clients, tc.others, 200); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("limitReason(%v, %v, %v) = %q, want prefix %q", tc.paced, tc.server, tc.clients, got, tc.want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -21,6 +22,9 @@ type serverDef struct {
 	Name string
 	Desc string
 	Path string // Engine.IO path, with the trailing slash
+	// OneCore says the server runs its protocol work on one thread (Node's
+	// event loop), so 100% of a core is its ceiling whatever the machine.
+	OneCore bool
 	// Prepare runs once per bench run (e.g. builds a binary into env.tmp)
 	// and returns the argv that starts the server on 127.0.0.1:port.
 	Prepare func(ctx context.Context, env *runEnv) (argv func(port int) []string, err error)
@@ -31,21 +35,52 @@ type serverDef struct {
 type runEnv struct {
 	root string
 	tmp  string
+
+	mu       sync.Mutex
+	srcN     int                                // client pools started so far
+	prepared map[string]func(port int) []string // server name -> argv, built once per run
+}
+
+// nextSrcBase returns the second octet of the source addresses for the next
+// client pool: each pool gets fresh 127.x.y.z addresses, so TIME_WAIT
+// sockets of an earlier pool never collide with its connections.
+func (e *runEnv) nextSrcBase() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b := 10 + e.srcN%240
+	e.srcN++
+	return b
 }
 
 // serverDefs is the table of known servers, in the order they are listed by
-// --help. Issue 4 adds Node socket.io and a Go port here.
+// --help. Every Socket.IO server runs the same default protocol as
+// cmd/riptide ("join", "leave", "publish", "ping"; see cmd/riptide/main.go).
 var serverDefs = []serverDef{
 	{
 		Name:    "riptide",
 		Desc:    "riptide (./cmd/riptide, default options)",
 		Path:    "/socket.io/",
-		Prepare: prepareGoBinary("riptide", "./cmd/riptide"),
+		Prepare: prepareGoBinary("riptide", "", "./cmd/riptide", "--addr", "127.0.0.1:%d"),
 	},
 	{
 		Name:    "node",
-		Desc:    "Node engine.io 6.6 (bench/servers/node-engineio.js, default options)",
+		Desc:    "Node socket.io 4.8 (bench/servers/node-sio.js, default options)",
 		Path:    "/socket.io/",
+		OneCore: true,
+		Prepare: prepareNodeScript("bench/servers/node-sio.js"),
+	},
+	{
+		Name: "zishang520",
+		Desc: "github.com/zishang520/socket.io v3 (bench/servers/zishang520, default options)",
+		Path: "/socket.io/",
+		// Its own module, so its dependencies stay out of riptide's go.mod.
+		Prepare: prepareGoBinary("zishang520", "bench/servers/zishang520", ".", "--port", "%d"),
+	},
+	{
+		Name:    "node-eio",
+		Desc:    "Node engine.io 6.6 (bench/servers/node-engineio.js, default options; Engine.IO only: idle --level eio)",
+		Path:    "/socket.io/",
+		OneCore: true,
 		Prepare: prepareNodeScript("bench/servers/node-engineio.js"),
 	},
 }
@@ -67,18 +102,24 @@ func serverNames() []string {
 	return names
 }
 
-// prepareGoBinary builds pkg (relative to the module root) into the scratch
-// directory, so the measured process is the server itself and not `go run`.
-func prepareGoBinary(name, pkg string) func(context.Context, *runEnv) (func(int) []string, error) {
+// prepareGoBinary builds pkg in the module at dir (relative to riptide's
+// root; "" for riptide itself) into the scratch directory, so the measured
+// process is the server itself and not `go run`. The server is started with
+// args, where "%d" becomes the port.
+func prepareGoBinary(name, dir, pkg string, args ...string) func(context.Context, *runEnv) (func(int) []string, error) {
 	return func(ctx context.Context, env *runEnv) (func(int) []string, error) {
 		bin := filepath.Join(env.tmp, name)
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
-		cmd.Dir = env.root
+		cmd.Dir = filepath.Join(env.root, dir)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("bench: go build %s: %w\n%s", pkg, err, out)
+			return nil, fmt.Errorf("bench: go build %s in %s: %w\n%s", pkg, cmd.Dir, err, out)
 		}
 		return func(port int) []string {
-			return []string{bin, "--addr", "127.0.0.1:" + strconv.Itoa(port)}
+			argv := []string{bin}
+			for _, a := range args {
+				argv = append(argv, strings.ReplaceAll(a, "%d", strconv.Itoa(port)))
+			}
+			return argv
 		}, nil
 	}
 }

@@ -28,6 +28,7 @@ var (
 	errHandshakeStatus = errors.New("bench: websocket handshake not answered with 101")
 	errNoOpenPacket    = errors.New("bench: first frame is not an Engine.IO open packet")
 	errServerClose     = errors.New("bench: server sent a close frame")
+	errPubStalled      = errors.New("bench: no broadcast completed for 10 s (messages lost?)")
 )
 
 // ipBindAddressNoPort is IP_BIND_ADDRESS_NO_PORT (Linux 4.2+). The syscall
@@ -36,18 +37,52 @@ var (
 // 4-tuple and TIME_WAIT sockets left by an earlier run never make bind fail.
 const ipBindAddressNoPort = 0x18
 
-// workerStatus is one line a worker writes on stdout. The parent keeps the
-// latest one per worker.
+// Worker roles: what each session does once it is open.
+const (
+	roleIdle = "idle" // answer pings only
+	roleSub  = "sub"  // count fan-out messages and their latency
+	roleEcho = "echo" // emit "ping" with an ack, one in flight, on command
+	rolePub  = "pub"  // publish broadcasts on command (one session)
+)
+
+// workerStatus is one status line a worker writes on stdout. The parent
+// keeps the latest one per worker.
 type workerStatus struct {
 	Target    int    `json:"target"`
-	Connected int    `json:"connected"` // sessions that received the open packet and are still up
+	Connected int    `json:"connected"` // sessions set up (open packet, CONNECT, join) and still up
 	InFlight  int    `json:"inflight"`
-	Failed    int    `json:"failed"` // dials or handshakes that failed
-	Lost      int    `json:"lost"`   // sessions that ended after the open packet
+	Failed    int    `json:"failed"` // dials, handshakes or setups that failed
+	Lost      int    `json:"lost"`   // sessions that ended after setup
 	Pongs     int64  `json:"pongs"`
 	Done      bool   `json:"done"` // Connected >= Target, or the worker gave up on this target
 	NoFile    uint64 `json:"nofile"`
-	Err       string `json:"err,omitempty"` // last error seen
+	Err       string `json:"err,omitempty"`   // last error seen
+	Gen       int64  `json:"gen,omitempty"`   // last "reset" applied
+	Count     int64  `json:"count,omitempty"` // messages or round trips in run Gen so far
+	// Publisher: the run PubGen has sent PubSent broadcasts and, once
+	// PubDone, stopped (PubErr says why if it stopped early).
+	PubGen  int64  `json:"pub_gen,omitempty"`
+	PubSent int64  `json:"pub_sent,omitempty"`
+	PubDone bool   `json:"pub_done,omitempty"`
+	PubErr  string `json:"pub_err,omitempty"`
+	// Echo: the run EchoGen is over on every session of this worker.
+	EchoGen int64 `json:"echo_gen,omitempty"`
+}
+
+// workerStats answers "stats GEN": what the sessions measured since "reset GEN".
+type workerStats struct {
+	Gen      int64      `json:"gen"`
+	Sessions int        `json:"sessions"` // sessions expected to take part
+	Count    int64      `json:"count"`    // fan-out messages received, or echo round trips
+	Stray    int64      `json:"stray"`    // fan-out messages of another run
+	Broken   int64      `json:"broken"`   // echo sessions that ended mid-run
+	Hist     [][2]int64 `json:"hist"`     // latency, µs, sparse (see histogram)
+}
+
+// workerLine is what the parent decodes: a status line or a stats line.
+type workerLine struct {
+	workerStatus
+	Stats *workerStats `json:"stats,omitempty"`
 }
 
 // workerConfig is what the parent passes on the worker's command line.
@@ -57,10 +92,25 @@ type workerConfig struct {
 	srcs        []net.IP // source addresses, used round-robin
 	concurrency int      // dials in flight at once
 	dialTimeout time.Duration
+	role        string
+	sio         bool   // CONNECT to namespace "/" after the Engine.IO open
+	room        string // every session joins this room...
+	roomPrefix  string // ...or session k joins roomPrefix+k
+	readBuf     int    // bufio size per session
 }
 
 // runWorker is the hidden "worker" subcommand. It reads commands from stdin,
-// one per line: "target N" (hold N sessions; targets only grow) or "quit".
+// one per line, and writes status lines (JSON) and completion lines
+// ("c GEN SEQ") on stdout. Commands:
+//
+//	target N                                  hold N sessions (targets only grow)
+//	reset GEN                                 zero the counters; start run GEN
+//	stats GEN                                 write the counters of run GEN
+//	echo GEN MILLIS                           every session pings for MILLIS ms
+//	pub GEN paced|flat EVERY_US MILLIS WINDOW ROOM PAD   publish for MILLIS ms
+//	done GEN SEQ                              every subscriber has broadcast SEQ
+//	quit
+//
 // EOF on stdin means quit, so a dead parent takes its workers with it.
 func runWorker(args []string) error {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
@@ -68,11 +118,27 @@ func runWorker(args []string) error {
 	path := fs.String("path", "/socket.io/", "Engine.IO path")
 	srcs := fs.String("src", "127.0.0.1", "comma-separated source addresses")
 	conc := fs.Int("concurrency", 32, "dials in flight")
-	dialTimeout := fs.Duration("dial-timeout", 10*time.Second, "dial and handshake timeout")
+	dialTimeout := fs.Duration("dial-timeout", 10*time.Second, "dial and setup timeout")
+	role := fs.String("role", roleIdle, "idle, sub, echo or pub")
+	sio := fs.Bool("sio", false, "Socket.IO CONNECT to / after the Engine.IO open")
+	room := fs.String("room", "", "room every session joins (needs --sio)")
+	roomPrefix := fs.String("room-prefix", "", "session k joins room PREFIXk (needs --sio)")
+	readBuf := fs.Int("read-buf", 256, "read buffer per session, bytes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg := workerConfig{addr: *addr, path: *path, concurrency: max(1, *conc), dialTimeout: *dialTimeout}
+	cfg := workerConfig{
+		addr: *addr, path: *path, concurrency: max(1, *conc), dialTimeout: *dialTimeout,
+		role: *role, sio: *sio, room: *room, roomPrefix: *roomPrefix, readBuf: *readBuf,
+	}
+	switch cfg.role {
+	case roleIdle, roleSub, roleEcho, rolePub:
+	default:
+		return fmt.Errorf("bench: unknown worker role %q", cfg.role)
+	}
+	if !cfg.sio && (cfg.room != "" || cfg.roomPrefix != "" || cfg.role != roleIdle) {
+		return errors.New("bench: rooms and roles other than idle need --sio")
+	}
 	for s := range strings.SplitSeq(*srcs, ",") {
 		ip := net.ParseIP(strings.TrimSpace(s))
 		if ip == nil || !ip.IsLoopback() {
@@ -119,6 +185,7 @@ type worker struct {
 	nofile uint64
 	ctx    context.Context
 	cancel context.CancelFunc
+	t0     time.Time // monotonic base for echo round trips
 
 	target    atomic.Int64
 	connected atomic.Int64
@@ -128,23 +195,65 @@ type worker struct {
 	pongs     atomic.Int64
 	gaveUp    atomic.Bool
 	next      atomic.Uint64 // round-robin index into cfg.srcs
+	nextID    atomic.Int64  // session number, for --room-prefix
 
-	mu      sync.Mutex
-	lastErr string
-	conns   map[net.Conn]struct{} // closed on shutdown
+	// Measurements of the current run (gen), zeroed by "reset".
+	gen    atomic.Int64
+	count  atomic.Int64
+	stray  atomic.Int64
+	broken atomic.Int64
+	hist   histogram
+	comp   completion
 
+	// Echo runs.
+	echoGen      atomic.Int64 // run in progress or last run
+	echoDeadline atomic.Int64 // ns since t0
+	echoActive   atomic.Int64 // sessions still pinging
+	echoDoneGen  atomic.Int64 // last run over on every session
+
+	// Publisher.
+	pubGen   atomic.Int64
+	pubSent  atomic.Int64
+	pubAcked atomic.Int64 // highest broadcast every subscriber has (from "done")
+	pubDone  atomic.Bool
+	pubWake  chan struct{}
+
+	mu       sync.Mutex
+	lastErr  string
+	pubErr   string
+	sessions map[*session]struct{} // open sessions, closed on shutdown
+
+	outMu  sync.Mutex    // one writer of stdout at a time
 	wake   chan struct{} // a new target, or a dial finished
-	urgent chan struct{} // the target was reached or given up: report now
+	urgent chan struct{} // report now: the target was reached, a run ended
 	wg     sync.WaitGroup
 }
 
+// session is one client connection. Only its own goroutine reads; writes
+// come from that goroutine and, to start an echo run or publish, from one
+// other goroutine: net.Conn serializes whole Write calls, and each frame is
+// one Write.
+type session struct {
+	conn    net.Conn
+	br      *bufio.Reader
+	mask    [4]byte
+	scratch [160]byte
+	// Echo: one ping in flight, sent at sentAt (ns since t0).
+	echoing atomic.Bool
+	ackID   atomic.Uint32
+	sentAt  atomic.Int64
+}
+
 func newWorker(cfg workerConfig, nofile uint64) *worker {
+	cfg.readBuf = max(cfg.readBuf, 256)
 	ctx, cancel := context.WithCancel(context.Background())
 	return &worker{
-		cfg: cfg, nofile: nofile, ctx: ctx, cancel: cancel,
-		conns:  make(map[net.Conn]struct{}),
-		wake:   make(chan struct{}, 1),
-		urgent: make(chan struct{}, 1),
+		cfg: cfg, nofile: nofile, ctx: ctx, cancel: cancel, t0: time.Now(),
+		sessions: make(map[*session]struct{}),
+		wake:     make(chan struct{}, 1),
+		urgent:   make(chan struct{}, 1),
+		pubWake:  make(chan struct{}, 1),
+		comp:     completion{notify: make(chan struct{}, 1)},
 	}
 }
 
@@ -156,7 +265,7 @@ func (w *worker) poke() {
 }
 
 // reportNow makes the reporter write a line without waiting for its tick, so
-// the parent times the end of a ramp step to the millisecond, not to 200 ms.
+// the parent times the end of a ramp step or a run to the millisecond.
 func (w *worker) reportNow() {
 	select {
 	case w.urgent <- struct{}{}:
@@ -172,7 +281,7 @@ func (w *worker) setErr(err error) {
 
 func (w *worker) status() workerStatus {
 	w.mu.Lock()
-	lastErr := w.lastErr
+	lastErr, pubErr := w.lastErr, w.pubErr
 	w.mu.Unlock()
 	st := workerStatus{
 		Target:    int(w.target.Load()),
@@ -183,9 +292,24 @@ func (w *worker) status() workerStatus {
 		Pongs:     w.pongs.Load(),
 		NoFile:    w.nofile,
 		Err:       lastErr,
+		Gen:       w.gen.Load(),
+		Count:     w.count.Load(),
+		PubGen:    w.pubGen.Load(),
+		PubSent:   w.pubSent.Load(),
+		PubDone:   w.pubDone.Load(),
+		PubErr:    pubErr,
+		EchoGen:   w.echoDoneGen.Load(),
 	}
 	st.Done = st.Connected >= st.Target || w.gaveUp.Load()
 	return st
+}
+
+// writeLine writes one line on out, serialized with the other writers.
+func (w *worker) writeLine(out io.Writer, b []byte) error {
+	w.outMu.Lock()
+	defer w.outMu.Unlock()
+	_, err := out.Write(b)
+	return err
 }
 
 // serve runs the command loop, the dialer and the status reporter until quit.
@@ -193,6 +317,10 @@ func (w *worker) serve(in io.Reader, out io.Writer) error {
 	w.wg.Add(2)
 	go func() { defer w.wg.Done(); w.dialLoop() }()
 	go func() { defer w.wg.Done(); w.report(out) }()
+	if w.cfg.role == roleSub {
+		w.wg.Add(1)
+		go func() { defer w.wg.Done(); w.reportCompletion(out) }()
+	}
 
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
@@ -200,25 +328,110 @@ func (w *worker) serve(in io.Reader, out io.Writer) error {
 		if len(fields) == 0 {
 			continue
 		}
-		switch fields[0] {
-		case "quit":
+		if fields[0] == "quit" {
 			return nil
-		case "target":
-			if len(fields) != 2 {
-				return fmt.Errorf("bench: bad worker command %q", sc.Text())
-			}
-			n, err := strconv.Atoi(fields[1])
-			if err != nil || n < 0 {
-				return fmt.Errorf("bench: bad worker target %q", fields[1])
-			}
-			w.gaveUp.Store(false)
-			w.target.Store(int64(n))
-			w.poke()
-		default:
-			return fmt.Errorf("bench: unknown worker command %q", fields[0])
+		}
+		if err := w.command(fields, out); err != nil {
+			return fmt.Errorf("%w (command %q)", err, sc.Text())
 		}
 	}
 	return sc.Err()
+}
+
+// command runs one command other than quit.
+func (w *worker) command(f []string, out io.Writer) error {
+	ints := func(from, n int) ([]int64, error) {
+		if len(f) < from+n {
+			return nil, errors.New("bench: too few worker command arguments")
+		}
+		v := make([]int64, n)
+		for i := range v {
+			x, err := strconv.ParseInt(f[from+i], 10, 64)
+			if err != nil || x < 0 {
+				return nil, fmt.Errorf("bench: bad worker command argument %q", f[from+i])
+			}
+			v[i] = x
+		}
+		return v, nil
+	}
+	switch f[0] {
+	case "target":
+		v, err := ints(1, 1)
+		if err != nil {
+			return err
+		}
+		w.gaveUp.Store(false)
+		w.target.Store(v[0])
+		w.poke()
+	case "reset":
+		v, err := ints(1, 1)
+		if err != nil {
+			return err
+		}
+		w.reset(v[0])
+	case "stats":
+		v, err := ints(1, 1)
+		if err != nil {
+			return err
+		}
+		line := workerLine{Stats: &workerStats{
+			Gen: v[0], Sessions: int(w.comp.n.Load()), Count: w.count.Load(),
+			Stray: w.stray.Load(), Broken: w.broken.Load(), Hist: w.hist.sparse(),
+		}}
+		b, err := json.Marshal(line)
+		if err != nil {
+			return err
+		}
+		return w.writeLine(out, append(b, '\n'))
+	case "echo":
+		v, err := ints(1, 2)
+		if err != nil {
+			return err
+		}
+		w.startEcho(v[0], time.Duration(v[1])*time.Millisecond)
+	case "pub":
+		if len(f) != 8 || (f[2] != "paced" && f[2] != "flat") {
+			return errors.New("bench: usage: pub GEN paced|flat EVERY_US MILLIS WINDOW ROOM PAD")
+		}
+		g, err1 := ints(1, 1)
+		v, err2 := ints(3, 3)
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		pad := f[7]
+		if pad == "-" {
+			pad = ""
+		}
+		w.startPublish(g[0], f[2] == "paced", time.Duration(v[0])*time.Microsecond,
+			time.Duration(v[1])*time.Millisecond, max(v[2], 1), f[6], pad)
+	case "done":
+		v, err := ints(1, 2)
+		if err != nil {
+			return err
+		}
+		if v[0] == w.pubGen.Load() && v[1] > w.pubAcked.Load() {
+			w.pubAcked.Store(v[1])
+			select {
+			case w.pubWake <- struct{}{}:
+			default:
+			}
+		}
+	default:
+		return fmt.Errorf("bench: unknown worker command %q", f[0])
+	}
+	return nil
+}
+
+// reset zeroes the measurements and starts run gen. The sessions connected
+// now are the ones every broadcast must reach.
+func (w *worker) reset(gen int64) {
+	w.gen.Store(gen)
+	w.count.Store(0)
+	w.stray.Store(0)
+	w.broken.Store(0)
+	w.hist.reset()
+	w.comp.reset(gen, w.connected.Load())
+	w.reportNow()
 }
 
 // shutdown closes every session and waits for the goroutines, bounded: the
@@ -226,8 +439,8 @@ func (w *worker) serve(in io.Reader, out io.Writer) error {
 func (w *worker) shutdown() {
 	w.cancel()
 	w.mu.Lock()
-	for c := range w.conns {
-		c.Close()
+	for s := range w.sessions {
+		s.conn.Close()
 	}
 	w.mu.Unlock()
 	done := make(chan struct{})
@@ -240,9 +453,9 @@ func (w *worker) shutdown() {
 
 // report writes a status line whenever the counts that matter change, at most
 // every 200 ms, and at least every 5 s. Pong counts alone do not trigger a
-// line, so an idle worker stays quiet.
+// line, so an idle worker stays quiet; during a run the counts change, and
+// the parent gets a line every 200 ms for its progress output.
 func (w *worker) report(out io.Writer) {
-	enc := json.NewEncoder(out)
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	var last workerStatus
@@ -252,7 +465,8 @@ func (w *worker) report(out io.Writer) {
 		cmp := st
 		cmp.Pongs = last.Pongs
 		if cmp != last || time.Since(lastAt) >= 5*time.Second {
-			if err := enc.Encode(st); err != nil {
+			b, err := json.Marshal(workerLine{workerStatus: st})
+			if err != nil || w.writeLine(out, append(b, '\n')) != nil {
 				return
 			}
 			last, lastAt = st, time.Now()
@@ -262,6 +476,34 @@ func (w *worker) report(out io.Writer) {
 			return
 		case <-tick.C:
 		case <-w.urgent:
+		}
+	}
+}
+
+// reportCompletion writes "c GEN SEQ" whenever the broadcasts every
+// subscriber of this worker has received advance. Lines coalesce while one
+// is being written, so the rate of lines follows what the parent can read.
+func (w *worker) reportCompletion(out io.Writer) {
+	var buf []byte
+	var lastGen, lastSeq int64 = -1, -1
+	for {
+		select {
+		case <-w.ctx.Done():
+			return
+		case <-w.comp.notify:
+		}
+		gen, seq := w.comp.state()
+		if gen == lastGen && seq == lastSeq {
+			continue
+		}
+		lastGen, lastSeq = gen, seq
+		buf = append(buf[:0], "c "...)
+		buf = strconv.AppendInt(buf, gen, 10)
+		buf = append(buf, ' ')
+		buf = strconv.AppendInt(buf, seq, 10)
+		buf = append(buf, '\n')
+		if w.writeLine(out, buf) != nil {
+			return
 		}
 	}
 }
@@ -308,9 +550,9 @@ func (w *worker) dialLoop() {
 	}
 }
 
-// session dials one Engine.IO WebSocket session and keeps it up, answering
-// pings, until the server or shutdown ends it. sem is released once the
-// session is open or has failed to open.
+// session dials one session, sets it up (Engine.IO open; with --sio the
+// CONNECT and the room join) and then runs it until the server or shutdown
+// ends it. sem is released once the session is set up or has failed.
 func (w *worker) session(sem chan struct{}) {
 	released := false
 	release := func() {
@@ -341,35 +583,24 @@ func (w *worker) session(sem chan struct{}) {
 		w.setErr(err)
 		return
 	}
+	// The reader lives as long as the session: 256 bytes hold the handshake
+	// response and the open packet (~130 bytes) and keep idle sessions
+	// small; subscribers get more so one read takes several queued frames.
+	s := &session{conn: conn, br: bufio.NewReaderSize(conn, w.cfg.readBuf)}
+	r := rand.Uint32()
+	s.mask[0], s.mask[1], s.mask[2], s.mask[3] = byte(r), byte(r>>8), byte(r>>16), byte(r>>24)
 	w.mu.Lock()
-	w.conns[conn] = struct{}{}
+	w.sessions[s] = struct{}{}
 	w.mu.Unlock()
 	defer func() {
 		w.mu.Lock()
-		delete(w.conns, conn)
+		delete(w.sessions, s)
 		w.mu.Unlock()
 		conn.Close()
 	}()
 
-	// 256 bytes hold the handshake response and the open packet (~130 bytes);
-	// the reader lives as long as the session, so it stays small.
-	br := bufio.NewReaderSize(conn, 256)
-	var mask [4]byte
-	r := rand.Uint32()
-	mask[0], mask[1], mask[2], mask[3] = byte(r), byte(r>>8), byte(r>>16), byte(r>>24)
-
 	conn.SetDeadline(time.Now().Add(w.cfg.dialTimeout))
-	if err := clientHandshake(conn, br, w.cfg.addr, w.cfg.path); err != nil {
-		w.failed.Add(1)
-		w.setErr(err)
-		return
-	}
-	var scratch [128]byte
-	op, payload, err := readFrame(br, scratch[:])
-	if err == nil && (op != ws.OpText || len(payload) == 0 || payload[0] != '0') {
-		err = errNoOpenPacket
-	}
-	if err != nil {
+	if err := w.setup(s); err != nil {
 		w.failed.Add(1)
 		w.setErr(err)
 		return
@@ -380,39 +611,286 @@ func (w *worker) session(sem chan struct{}) {
 	}
 	release()
 
-	err = w.idle(conn, br, mask, scratch[:])
+	err = w.run(s)
 	w.connected.Add(-1)
+	if s.echoing.Swap(false) {
+		w.broken.Add(1)
+		w.echoFinished()
+	}
 	if w.ctx.Err() == nil {
 		w.lost.Add(1)
 		w.setErr(err)
 	}
 }
 
-// idle answers Engine.IO pings ("2") with pongs ("3") and WebSocket pings
-// with pongs until the connection ends.
-func (w *worker) idle(conn net.Conn, br *bufio.Reader, mask [4]byte, scratch []byte) error {
+// setup runs the WebSocket handshake, reads the open packet and, with --sio,
+// connects to "/" and joins the room.
+func (w *worker) setup(s *session) error {
+	if err := clientHandshake(s.conn, s.br, w.cfg.addr, w.cfg.path); err != nil {
+		return err
+	}
+	op, payload, err := readFrame(s.br, s.scratch[:])
+	if err == nil && (op != ws.OpText || len(payload) == 0 || payload[0] != '0') {
+		err = errNoOpenPacket
+	}
+	if err != nil || !w.cfg.sio {
+		return err
+	}
+	if err := sioConnect(s.conn, s.br, s.mask, s.scratch[:]); err != nil {
+		return err
+	}
+	room := w.cfg.room
+	if w.cfg.roomPrefix != "" {
+		room = w.cfg.roomPrefix + strconv.FormatInt(w.nextID.Add(1), 10)
+	}
+	if room == "" {
+		return nil
+	}
+	return sioJoin(s.conn, s.br, s.mask, s.scratch[:], room, 0)
+}
+
+// run answers Engine.IO pings ("2") with pongs ("3") and WebSocket pings
+// with pongs, and hands the other text frames to the role, until the
+// connection ends.
+func (w *worker) run(s *session) error {
 	for {
-		op, payload, err := readFrame(br, scratch)
+		op, p, err := readFrame(s.br, s.scratch[:])
 		if err != nil {
 			return err
 		}
 		switch op {
 		case ws.OpText:
-			if len(payload) == 1 && payload[0] == '2' {
-				if err := writeFrame(conn, ws.OpText, []byte{'3'}, mask); err != nil {
+			if len(p) == 1 && p[0] == '2' {
+				if err := writeFrame(s.conn, ws.OpText, []byte{'3'}, s.mask); err != nil {
 					return err
 				}
 				w.pongs.Add(1)
+				continue
+			}
+			switch w.cfg.role {
+			case roleSub:
+				w.onFanout(p)
+			case roleEcho:
+				if isAck(p) {
+					if err := w.onEchoAck(s); err != nil {
+						return err
+					}
+				}
 			}
 		case ws.OpPing:
-			if err := writeFrame(conn, ws.OpPong, payload, mask); err != nil {
+			if err := writeFrame(s.conn, ws.OpPong, p, s.mask); err != nil {
 				return err
 			}
 		case ws.OpClose:
-			_ = writeFrame(conn, ws.OpClose, nil, mask)
+			_ = writeFrame(s.conn, ws.OpClose, nil, s.mask)
 			return errServerClose
 		}
 	}
+}
+
+// onFanout counts one fan-out message and its latency (publisher's clock
+// to ours: the same machine, so the same wall clock).
+func (w *worker) onFanout(p []byte) {
+	gen, seq, sent, ok := parseFanout(p)
+	if !ok || gen != w.gen.Load() {
+		w.stray.Add(1)
+		return
+	}
+	w.hist.record(time.Now().UnixMicro() - sent)
+	w.count.Add(1)
+	w.comp.add(gen, seq)
+}
+
+// startEcho makes every open session ping with an ack, one in flight, until
+// d has passed; the run is over when each has had its last answer.
+func (w *worker) startEcho(gen int64, d time.Duration) {
+	w.mu.Lock()
+	list := make([]*session, 0, len(w.sessions))
+	for s := range w.sessions {
+		list = append(list, s)
+	}
+	w.mu.Unlock()
+	w.echoGen.Store(gen)
+	w.echoDeadline.Store(int64(time.Since(w.t0) + d))
+	w.echoActive.Store(int64(len(list)) + 1) // +1 until every session has started
+	for _, s := range list {
+		s.echoing.Store(true)
+		if err := w.sendPing(s); err != nil && s.echoing.Swap(false) {
+			w.broken.Add(1)
+			w.echoFinished()
+		}
+	}
+	w.echoFinished()
+}
+
+func (w *worker) sendPing(s *session) error {
+	id := s.ackID.Add(1)
+	var buf [32]byte
+	s.sentAt.Store(int64(time.Since(w.t0)))
+	return writeFrame(s.conn, ws.OpText, appendPing(buf[:0], id), s.mask)
+}
+
+// onEchoAck records a round trip and sends the next ping, or ends the
+// session's part of the run.
+func (w *worker) onEchoAck(s *session) error {
+	if !s.echoing.Load() {
+		return nil
+	}
+	now := int64(time.Since(w.t0))
+	w.hist.record((now - s.sentAt.Load()) / 1000)
+	w.count.Add(1)
+	if now < w.echoDeadline.Load() {
+		return w.sendPing(s)
+	}
+	if s.echoing.Swap(false) {
+		w.echoFinished()
+	}
+	return nil
+}
+
+func (w *worker) echoFinished() {
+	if w.echoActive.Add(-1) == 0 {
+		w.echoDoneGen.Store(w.echoGen.Load())
+		w.reportNow()
+	}
+}
+
+// startPublish publishes on the (single) open session in a goroutine.
+func (w *worker) startPublish(gen int64, paced bool, every, d time.Duration, window int64, room, pad string) {
+	var s *session
+	w.mu.Lock()
+	for x := range w.sessions {
+		s = x
+		break
+	}
+	w.pubErr = ""
+	w.mu.Unlock()
+	w.pubDone.Store(false)
+	w.pubSent.Store(0)
+	w.pubAcked.Store(0)
+	w.pubGen.Store(gen)
+	if s == nil {
+		w.finishPublish(errors.New("bench: publisher has no open session"))
+		return
+	}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		w.finishPublish(w.publish(s, gen, paced, every, d, window, room, pad))
+	}()
+}
+
+func (w *worker) finishPublish(err error) {
+	if err != nil {
+		w.mu.Lock()
+		w.pubErr = err.Error()
+		w.mu.Unlock()
+	}
+	w.pubDone.Store(true)
+	w.reportNow()
+}
+
+// publish sends broadcasts 1, 2, ... for d: paced, one every `every` (on a
+// fixed schedule, not `every` after the previous one); flat out, as soon as
+// the window allows. Either way at most window broadcasts are out that not
+// every subscriber has received, so the server never simply queues.
+func (w *worker) publish(s *session, gen int64, paced bool, every, d time.Duration, window int64, room, pad string) error {
+	start := time.Now()
+	end := start.Add(d)
+	var frame, pkt []byte
+	lastProgress, lastAcked := start, int64(0)
+	for seq := int64(1); ; seq++ {
+		if paced {
+			if wait := time.Until(start.Add(time.Duration(seq-1) * every)); wait > 0 {
+				if err := sleepCtx(w.ctx, wait); err != nil {
+					return err
+				}
+			}
+		}
+		for seq-1-w.pubAcked.Load() >= window {
+			if a := w.pubAcked.Load(); a != lastAcked {
+				lastAcked, lastProgress = a, time.Now()
+			}
+			if time.Since(lastProgress) > 10*time.Second {
+				return errPubStalled
+			}
+			select {
+			case <-w.ctx.Done():
+				return w.ctx.Err()
+			case <-w.pubWake:
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		now := time.Now()
+		if !now.Before(end) {
+			return nil
+		}
+		pkt = appendPublish(pkt[:0], room, gen, seq, now.UnixMicro(), pad)
+		frame = appendClientFrame(frame[:0], ws.OpText, pkt, s.mask)
+		if _, err := s.conn.Write(frame); err != nil {
+			return err
+		}
+		w.pubSent.Store(seq)
+	}
+}
+
+// completion tracks, for one run, the highest broadcast seq that every
+// subscriber session of this worker has received. Messages reach each
+// session in order, so a seq is complete when its count reaches the number
+// of sessions; a ring of counters is enough as long as fewer than its size
+// broadcasts are out at once (the publisher's window is far smaller).
+type completion struct {
+	n      atomic.Int64 // sessions per broadcast
+	gen    atomic.Int64
+	ring   [1 << 14]atomic.Int64
+	mu     sync.Mutex
+	done   int64 // every seq <= done is complete; under mu
+	notify chan struct{}
+}
+
+func (c *completion) reset(gen, n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen.Store(0) // drop adds of the old run while the ring is cleared
+	for i := range c.ring {
+		c.ring[i].Store(0)
+	}
+	c.done = 0
+	c.n.Store(n)
+	c.gen.Store(gen)
+}
+
+func (c *completion) add(gen, seq int64) {
+	if gen != c.gen.Load() || seq <= 0 {
+		return
+	}
+	if c.ring[seq%int64(len(c.ring))].Add(1) != c.n.Load() {
+		return
+	}
+	c.mu.Lock()
+	advanced := false
+	for {
+		i := (c.done + 1) % int64(len(c.ring))
+		if c.ring[i].Load() != c.n.Load() {
+			break
+		}
+		c.ring[i].Store(0)
+		c.done++
+		advanced = true
+	}
+	c.mu.Unlock()
+	if advanced {
+		select {
+		case c.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (c *completion) state() (gen, done int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen.Load(), c.done
 }
 
 // clientHandshake writes a WebSocket upgrade request for the Engine.IO v4
@@ -491,4 +969,20 @@ func writeFrame(conn io.Writer, op ws.OpCode, payload []byte, mask [4]byte) erro
 	ws.Cipher(buf[6:6+n], mask, 0)
 	_, err := conn.Write(buf[:6+n])
 	return err
+}
+
+// appendClientFrame appends one masked, final client frame of any length
+// below 64 KiB.
+func appendClientFrame(dst []byte, op ws.OpCode, payload []byte, mask [4]byte) []byte {
+	dst = append(dst, 0x80|byte(op))
+	if n := len(payload); n <= 125 {
+		dst = append(dst, 0x80|byte(n))
+	} else {
+		dst = append(dst, 0x80|126, byte(n>>8), byte(n))
+	}
+	dst = append(dst, mask[:]...)
+	start := len(dst)
+	dst = append(dst, payload...)
+	ws.Cipher(dst[start:], mask, 0)
+	return dst
 }
