@@ -299,7 +299,7 @@ func (srv *Server) open(s *Session) {
 	s.mu.Lock()
 	s.phase = phasePing
 	at, due := srv.nextPing(time.Now())
-	s.pingDue = due
+	s.pingDue = due.UnixNano()
 	srv.wheel.Schedule(&s.hb, at)
 	s.mu.Unlock()
 	srv.handler.OnOpen(s)

@@ -68,9 +68,9 @@ type Session struct {
 	backlog int
 	// pongDeadline is when the outstanding ping expires (phasePong). Requests check it too,
 	// so a poll that races the timer goroutine cannot revive an expired session.
-	pongDeadline time.Time
+	pongDeadline int64 // unix nanoseconds (a time.Time is three words; this is one per idle socket)
 	// pingDue is when the next ping is due before rounding to the ping grid (see nextPing).
-	pingDue time.Time
+	pingDue int64
 }
 
 // upgrade is the state of a polling -> WebSocket upgrade; allocated only while one runs.
@@ -283,11 +283,11 @@ func (s *Session) Fire(now time.Time) {
 		s.phase = phasePong
 		// Exact, though the ping may leave up to 1% of pingInterval late (never in the past:
 		// a pingTimeout shorter than that grid is a degenerate setting).
-		s.pongDeadline = s.pingDue.Add(s.srv.opts.PingTimeout)
-		if s.pongDeadline.Before(now) {
-			s.pongDeadline = now
+		s.pongDeadline = s.pingDue + int64(s.srv.opts.PingTimeout)
+		if s.pongDeadline < now.UnixNano() {
+			s.pongDeadline = now.UnixNano()
 		}
-		s.srv.wheel.Schedule(&s.hb, s.pongDeadline)
+		s.srv.wheel.Schedule(&s.hb, time.Unix(0, s.pongDeadline))
 		s.mu.Unlock()
 		if open {
 			s.srv.pings.add(s) // sent with the round's other pings, one task per event loop
@@ -305,7 +305,7 @@ func (s *Session) Fire(now time.Time) {
 // goroutine got to it yet, and reports whether it did.
 func (s *Session) expired(now time.Time) bool {
 	s.mu.Lock()
-	late := s.state != stateClosed && s.phase == phasePong && !now.Before(s.pongDeadline)
+	late := s.state != stateClosed && s.phase == phasePong && now.UnixNano() >= s.pongDeadline
 	s.mu.Unlock()
 	if late {
 		s.terminate(ReasonPingTimeout)
@@ -319,7 +319,7 @@ func (s *Session) onPong() {
 	if s.state != stateClosed && s.phase != phaseCloseWait {
 		s.phase = phasePing
 		at, due := s.srv.nextPing(time.Now())
-		s.pingDue = due
+		s.pingDue = due.UnixNano()
 		s.srv.wheel.Schedule(&s.hb, at)
 	}
 	s.mu.Unlock()
