@@ -191,6 +191,10 @@ func (a *Memory) DelAll(m Member) {
 	}
 }
 
+// LocalMember returns the socket with id if it is on this node, else nil. Safe for
+// concurrent use.
+func (a *Memory) LocalMember(id SocketID) Member { return a.member(id) }
+
 // member returns the socket with id, if it is here.
 func (a *Memory) member(id SocketID) Member {
 	ms := &a.members[shardOf(id)]

@@ -25,14 +25,34 @@ type client struct {
 	// sockets and pending are tiny slices, not maps: a client is in one or two namespaces,
 	// and an idle connection should not pay for a map.
 	sockets []*Socket // one per namespace
-	pending []string  // namespaces whose CONNECT is being handled
 	closed  bool
-	joined  bool // a namespace was joined once: the connect timeout is over
+	joined  bool       // a namespace was joined once: the connect timeout is over
+	aux     *clientAux // transient state; nil on an idle connection
+
+	timer deadline.Timer // connectTimeout
+}
+
+// clientAux is what a client needs only while packets are in flight.
+type clientAux struct {
+	pending []string // namespaces whose CONNECT is being handled
 	// A BINARY_EVENT/BINARY_ACK waiting for its attachments.
 	partial     *sio.Packet
 	partialAtts [][]byte
+}
 
-	timer deadline.Timer // connectTimeout
+// auxLocked returns the transient state, creating it. Caller holds c.mu.
+func (c *client) auxLocked() *clientAux {
+	if c.aux == nil {
+		c.aux = &clientAux{}
+	}
+	return c.aux
+}
+
+// tidyLocked drops the transient state once it holds nothing. Caller holds c.mu.
+func (c *client) tidyLocked() {
+	if a := c.aux; a != nil && len(a.pending) == 0 && a.partial == nil && a.partialAtts == nil {
+		c.aux = nil
+	}
 }
 
 // Fire implements deadline.Firer: the connect timeout.
@@ -50,19 +70,21 @@ func (c *client) Fire(time.Time) {
 func (c *client) onMessage(data []byte, binary bool) {
 	if binary {
 		c.mu.Lock()
-		p := c.partial
-		if p == nil {
+		if c.aux == nil || c.aux.partial == nil {
 			c.mu.Unlock()
 			c.fail() // an attachment nobody announced
 			return
 		}
-		c.partialAtts = append(c.partialAtts, bytes.Clone(data))
-		if len(c.partialAtts) < p.Attachments {
+		a := c.aux
+		p := a.partial
+		a.partialAtts = append(a.partialAtts, bytes.Clone(data))
+		if len(a.partialAtts) < p.Attachments {
 			c.mu.Unlock()
 			return
 		}
-		atts := c.partialAtts
-		c.partial, c.partialAtts = nil, nil
+		atts := a.partialAtts
+		a.partial, a.partialAtts = nil, nil
+		c.tidyLocked()
 		c.mu.Unlock()
 		c.dispatch(p, atts)
 		return
@@ -73,7 +95,7 @@ func (c *client) onMessage(data []byte, binary bool) {
 		return
 	}
 	c.mu.Lock()
-	waiting := c.partial != nil
+	waiting := c.aux != nil && c.aux.partial != nil
 	c.mu.Unlock()
 	if waiting {
 		c.fail() // text while attachments are awaited: the reference errors out too
@@ -91,7 +113,7 @@ func (c *client) onMessage(data []byte, binary bool) {
 	}
 	if (p.Type == sio.BinaryEvent || p.Type == sio.BinaryAck) && p.Attachments > 0 {
 		c.mu.Lock()
-		c.partial = owned
+		c.auxLocked().partial = owned
 		c.mu.Unlock()
 		return
 	}
@@ -116,12 +138,13 @@ func (c *client) dispatch(p *sio.Packet, atts [][]byte) {
 	nsp := string(p.Namespace)
 	c.mu.Lock()
 	s := c.socketIn(nsp)
-	pending := slices.Contains(c.pending, nsp)
+	pending := c.aux != nil && slices.Contains(c.aux.pending, nsp)
 	c.mu.Unlock()
 	switch {
 	case p.Type == sio.Connect && s == nil && !pending:
 		c.mu.Lock()
-		c.pending = append(c.pending, nsp)
+		a := c.auxLocked()
+		a.pending = append(a.pending, nsp)
 		c.mu.Unlock()
 		auth := p.Data
 		c.srv.pool.Push(&c.connects, func() { c.connect(nsp, auth) })
@@ -181,12 +204,15 @@ func splitEvent(data []byte) (string, []byte) {
 func (c *client) connect(name string, auth []byte) {
 	defer func() {
 		c.mu.Lock()
-		if i := slices.Index(c.pending, name); i >= 0 {
-			c.pending = slices.Delete(c.pending, i, i+1)
+		if a := c.aux; a != nil {
+			if i := slices.Index(a.pending, name); i >= 0 {
+				a.pending = slices.Delete(a.pending, i, i+1)
+			}
+			if len(a.pending) == 0 {
+				a.pending = nil
+			}
 		}
-		if len(c.pending) == 0 {
-			c.pending = nil
-		}
+		c.tidyLocked()
 		c.mu.Unlock()
 	}()
 	nsp := c.srv.lookup(name, auth)

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riptide-io/riptide/codec/sio"
@@ -21,8 +22,7 @@ type Namespace struct {
 	h        *handlerSet // shared by the children of a dynamic (OfFunc) namespace
 	parentOf *Namespace  // the OfFunc parent this namespace was created under
 
-	mu      sync.RWMutex
-	sockets map[string]*Socket
+	count atomic.Int64 // sockets connected here
 
 	serverEvents serial.Queue // server-side events from other nodes, in arrival order
 }
@@ -37,7 +37,7 @@ type handlerSet struct {
 }
 
 func newNamespace(srv *Server, name string, h *handlerSet) *Namespace {
-	n := &Namespace{name: name, srv: srv, h: h, sockets: map[string]*Socket{}}
+	n := &Namespace{name: name, srv: srv, h: h}
 	if name != "/" {
 		n.wire = []byte(name)
 	}
@@ -141,33 +141,28 @@ func (n *Namespace) handlersFor(event string) []func(*Socket, *Event) {
 	return n.h.handlers[event]
 }
 
-// Socket returns the local socket with id, or nil.
+// Socket returns the local socket with id, or nil. The adapter's membership is the only
+// index of sockets (a second map would cost every idle socket another entry).
 func (n *Namespace) Socket(id string) *Socket {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	return n.sockets[id]
+	var m rooms.Member
+	switch a := n.adapter.(type) {
+	case interface {
+		LocalMember(rooms.SocketID) rooms.Member
+	}:
+		m = a.LocalMember(id)
+	case interface{ Local() *rooms.Memory }:
+		m = a.Local().LocalMember(id)
+	}
+	s, _ := m.(*Socket)
+	return s
 }
 
 // Count returns the number of sockets connected to this namespace on this node.
-func (n *Namespace) Count() int {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	return len(n.sockets)
-}
+func (n *Namespace) Count() int { return int(n.count.Load()) }
 
-func (n *Namespace) add(s *Socket) {
-	n.mu.Lock()
-	n.sockets[s.id] = s
-	n.mu.Unlock()
-}
+func (n *Namespace) add(*Socket) { n.count.Add(1) }
 
-func (n *Namespace) remove(s *Socket) {
-	n.mu.Lock()
-	if n.sockets[s.id] == s {
-		delete(n.sockets, s.id)
-	}
-	n.mu.Unlock()
-}
+func (n *Namespace) remove(*Socket) { n.count.Add(-1) }
 
 // restore asks the adapter for the session named in a recovering client's auth
 // ({"pid":..., "offset":...}), or returns nil.

@@ -17,9 +17,9 @@ type Task func()
 // Queue orders the tasks of one key. The zero value is ready to use.
 type Queue struct {
 	mu      sync.Mutex
-	tasks   []Task
-	head    int
 	running bool
+	head    int32 // index of the next task; a queue never holds 2^31 tasks
+	tasks   []Task
 }
 
 // Pool is the set of worker goroutines shared by all queues.
@@ -55,7 +55,7 @@ func (p *Pool) Push(q *Queue, t Task) {
 func (q *Queue) Pending() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.tasks) - q.head
+	return len(q.tasks) - int(q.head)
 }
 
 func (p *Pool) work(q *Queue) {
@@ -76,7 +76,7 @@ func (p *Pool) work(q *Queue) {
 func (q *Queue) drain() {
 	for {
 		q.mu.Lock()
-		if q.head == len(q.tasks) {
+		if int(q.head) == len(q.tasks) {
 			// Nothing of the queue stays with an idle socket: the next burst starts a new
 			// slice (a few bytes), a thousand idle sockets keep none.
 			q.tasks = nil
