@@ -15,6 +15,9 @@
 // deliveries/s and latency, paced and flat out) and echo (clients emitting
 // "ping" with an ack in a loop). "all" runs them in turn against every
 // server, one server process at a time, and prints ratios to riptide.
+// cluster (not part of "all") runs two nodes of riptide and of Node socket.io
+// on one throwaway redis-server each, subscribers split between the nodes
+// and the publisher on node 1, to measure cross-node fan-out.
 //
 // The clients run in worker processes (the bench binary re-executed with the
 // hidden "worker" subcommand, GOMAXPROCS=1 each), because one process may

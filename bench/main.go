@@ -18,6 +18,9 @@ workloads:
           paced and flat out; e.g. go run ./bench fanout --subs 1000,10000 --md
   echo    clients each emitting "ping" with an ack in a loop: round trips/s, p50/p99
           e.g. go run ./bench echo --clients 1000 --md
+  cluster two nodes of each server on one throwaway Redis, subscribers split between them in
+          one room, a publisher on node 1: deliveries/s, p50/p99 local and cross-node, CPU of
+          both nodes and Redis; e.g. go run ./bench cluster --servers riptide,node --n 2000 --md
   plot    PNG of server RSS against connections from an idle or all JSON file (needs gnuplot)
           e.g. go run ./bench plot --in docs/bench-results/all.json --out docs/bench-results/idle-rss.png
 
@@ -40,6 +43,8 @@ func main() {
 		err = runFanout(os.Args[2:])
 	case "echo":
 		err = runEcho(os.Args[2:])
+	case "cluster":
+		err = runCluster(os.Args[2:])
 	case "plot":
 		err = runPlot(os.Args[2:])
 	case "worker": // hidden: the client side, started by the workloads
