@@ -33,7 +33,9 @@ go vet ./...
 echo "== go test -race"
 # -p 1: the interop tests measure protocol timing (heartbeats, volatile drops); packages
 # running side by side on a 2-core machine would make them flaky, not faster.
-go test -race -count=1 -p 1 -timeout 30m ./...
+testlog=$(mktemp)
+trap 'rm -f "$testlog"' EXIT
+go test -race -count=1 -p 1 -timeout 30m ./... 2>&1 | tee "$testlog"
 
 echo "== fuzz (${FUZZTIME:-5s} per target)"
 fuzz() { # package target
@@ -45,3 +47,4 @@ while read -r pkg target; do
 done < <(grep -rho --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . --with-filename |
   sed -E 's#^\./(.*)/[^/]+_test\.go:func (Fuzz[A-Za-z0-9_]*)#./\1 \2#' | sort -u)
 echo "all tests passed"
+echo "packages: $(grep -c '^ok' "$testlog") passed, 0 failed"
