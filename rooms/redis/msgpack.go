@@ -36,25 +36,20 @@ const maxDepth = 64
 
 // Writers of msgpack items.
 
-func mpArray(dst []byte, n int) []byte {
-	switch {
-	case n < 16:
-		return append(dst, 0x90|byte(n))
-	case n < 1<<16:
-		return append(dst, 0xdc, byte(n>>8), byte(n))
-	default:
-		return append(dst, 0xdd, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-}
+func mpArray(dst []byte, n int) []byte { return mpContainer(dst, n, 0x90, 0xdc) }
 
-func mpMap(dst []byte, n int) []byte {
+func mpMap(dst []byte, n int) []byte { return mpContainer(dst, n, 0x80, 0xde) }
+
+// mpContainer writes an array or map header: the fix form for n < 16, else the 16-bit code
+// or the 32-bit one right after it (0xdc/0xdd for arrays, 0xde/0xdf for maps).
+func mpContainer(dst []byte, n int, fix, code16 byte) []byte {
 	switch {
 	case n < 16:
-		return append(dst, 0x80|byte(n))
+		return append(dst, fix|byte(n))
 	case n < 1<<16:
-		return append(dst, 0xde, byte(n>>8), byte(n))
+		return append(dst, code16, byte(n>>8), byte(n))
 	default:
-		return append(dst, 0xdf, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+		return append(dst, code16+1, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 	}
 }
 
