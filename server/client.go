@@ -288,7 +288,7 @@ func (c *client) connect(name string, auth []byte) {
 			select {
 			case <-c.sess.Flushed():
 				time.Sleep(time.Millisecond)
-			case <-time.After(50 * time.Millisecond):
+			case <-time.After(50 * time.Millisecond): // per namespace connect, gone in 50 ms at most
 			}
 		}
 		for _, h := range nsp.connectionHandlers() {

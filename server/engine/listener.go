@@ -76,7 +76,7 @@ func Listen(addr string, cfg ListenConfig, servers ...*Server) (*Listener, error
 		cfg.Logger = slog.Default()
 	}
 	l := &Listener{cfg: cfg, servers: servers, booted: make(chan struct{}), done: make(chan error, 1), log: cfg.Logger, drains: deadline.New(1)}
-	go func() {
+	go func() { // one per listener: gnet.Run blocks until the engine stops
 		l.done <- gnet.Run(l, "tcp://"+addr,
 			gnet.WithNumEventLoop(cfg.EventLoops),
 			gnet.WithReusePort(cfg.EventLoops > 1),
