@@ -39,8 +39,24 @@ go test -race -count=1 -p 1 -timeout 30m ./... 2>&1 | tee "$testlog"
 
 echo "== fuzz (${FUZZTIME:-5s} per target)"
 fuzz() { # package target
-  go test -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-5s}" "$1" >/dev/null
+  local out
+  out=$(mktemp)
+  if go test -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-5s}" "$1" >"$out" 2>&1; then
+    echo "fuzz $1 $2: ok"
+    rm -f "$out"
+    return
+  fi
+  cat "$out"
+  # A finding is written to testdata/fuzz: that is a bug and fails the run. Without one, the
+  # fuzzing engine itself failed (a worker killed on a loaded machine): try once more.
+  if [ -n "$(git status --porcelain -- "$1/testdata/fuzz" 2>/dev/null)" ]; then
+    echo "fuzz $1 $2: FAILED with a finding (see $1/testdata/fuzz)"
+    exit 1
+  fi
+  echo "fuzz $1 $2: the fuzzing engine failed without a finding; trying once more"
+  go test -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-5s}" "$1" >"$out" 2>&1 || { cat "$out"; exit 1; }
   echo "fuzz $1 $2: ok"
+  rm -f "$out"
 }
 while read -r pkg target; do
   fuzz "$pkg" "$target"
