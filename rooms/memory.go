@@ -48,9 +48,62 @@ type Memory struct {
 	offset   atomic.Uint64
 }
 
+// roomShard holds the rooms whose names hash to it. A room with one member (a user's
+// private room, the common case at scale) costs one entry in solo; a set is allocated only
+// when a second member joins.
 type roomShard struct {
-	mu sync.RWMutex
-	m  map[Room]map[Member]struct{}
+	mu   sync.RWMutex
+	m    map[Room]map[Member]struct{}
+	solo map[Room]Member
+}
+
+// add puts m in room. Caller holds mu.
+func (rs *roomShard) add(room Room, m Member) {
+	if set := rs.m[room]; set != nil {
+		set[m] = struct{}{}
+		return
+	}
+	other, ok := rs.solo[room]
+	switch {
+	case !ok:
+		rs.solo[room] = m
+	case other != m:
+		delete(rs.solo, room)
+		rs.m[room] = map[Member]struct{}{other: {}, m: {}}
+	}
+}
+
+// del removes m from room. Caller holds mu.
+func (rs *roomShard) del(room Room, m Member) {
+	if rs.solo[room] == m {
+		delete(rs.solo, room)
+		return
+	}
+	if set := rs.m[room]; set != nil {
+		delete(set, m)
+		switch len(set) {
+		case 0:
+			delete(rs.m, room)
+		case 1: // back to a solo room: the set's memory goes
+			for last := range set {
+				rs.solo[room] = last
+			}
+			delete(rs.m, room)
+		}
+	}
+}
+
+// each calls f for each member of room and reports whether the room exists. Caller holds mu.
+func (rs *roomShard) each(room Room, f func(Member)) bool {
+	if m, ok := rs.solo[room]; ok {
+		f(m)
+		return true
+	}
+	set := rs.m[room]
+	for m := range set {
+		f(m)
+	}
+	return set != nil
 }
 
 type memberShard struct {
@@ -90,6 +143,7 @@ func NewMemory(host Host, opts MemoryOptions) *Memory {
 	}
 	for i := range a.rooms {
 		a.rooms[i].m = map[Room]map[Member]struct{}{}
+		a.rooms[i].solo = map[Room]Member{}
 		a.members[i].m = map[SocketID]*memberEntry{}
 	}
 	// Offsets only need to be unique and unguessable enough not to collide across restarts.
@@ -130,12 +184,7 @@ func (a *Memory) AddAll(m Member, rooms []Room) {
 	for _, r := range added {
 		rs := &a.rooms[shardOf(r)]
 		rs.mu.Lock()
-		set := rs.m[r]
-		if set == nil {
-			set = map[Member]struct{}{}
-			rs.m[r] = set
-		}
-		set[m] = struct{}{}
+		rs.add(r, m)
 		rs.mu.Unlock()
 	}
 }
@@ -165,12 +214,7 @@ func (a *Memory) Del(m Member, room Room) {
 func (a *Memory) delFromRoom(m Member, room Room) {
 	rs := &a.rooms[shardOf(room)]
 	rs.mu.Lock()
-	if set := rs.m[room]; set != nil {
-		delete(set, m)
-		if len(set) == 0 {
-			delete(rs.m, room)
-		}
-	}
+	rs.del(room, m)
 	rs.mu.Unlock()
 }
 
@@ -210,14 +254,9 @@ func (a *Memory) member(id SocketID) Member {
 func (a *Memory) inRoom(room Room, f func(Member)) {
 	rs := &a.rooms[shardOf(room)]
 	rs.mu.RLock()
-	set := rs.m[room]
-	if set != nil {
-		for m := range set {
-			f(m)
-		}
-	}
+	found := rs.each(room, f)
 	rs.mu.RUnlock()
-	if set == nil {
+	if !found {
 		if m := a.member(room); m != nil {
 			f(m)
 		}
@@ -311,9 +350,10 @@ func (a *Memory) BroadcastWithAck(p *Packet, opts *Options, ackID func(Member) i
 func (a *Memory) HasRoom(room Room) bool {
 	rs := &a.rooms[shardOf(room)]
 	rs.mu.RLock()
+	_, solo := rs.solo[room]
 	n := len(rs.m[room])
 	rs.mu.RUnlock()
-	return n > 0 || a.member(room) != nil
+	return solo || n > 0 || a.member(room) != nil
 }
 
 // HasSocket reports whether the socket with id is here. Safe for concurrent use.
@@ -392,6 +432,9 @@ func (a *Memory) Rooms() []Room {
 		rs := &a.rooms[i]
 		rs.mu.RLock()
 		for r := range rs.m {
+			out = append(out, r)
+		}
+		for r := range rs.solo {
 			out = append(out, r)
 		}
 		rs.mu.RUnlock()

@@ -146,3 +146,37 @@ func TestRecoveryStoreAndRestore(t *testing.T) {
 		t.Fatal("restored after maxDisconnectionDuration")
 	}
 }
+
+// A room goes from one member (no set allocated) to a set and back, answering the same.
+func TestRoomGrowsAndShrinks(t *testing.T) {
+	a := NewMemory(nil, MemoryOptions{})
+	x, y := &member{id: "x"}, &member{id: "y"}
+	a.AddAll(x, []Room{"x", "r"})
+	a.AddAll(y, []Room{"y"})
+	count := func() int { return len(a.Sockets([]Room{"r"})) }
+	if count() != 1 || !a.HasRoom("r") {
+		t.Fatal("solo room not found")
+	}
+	a.AddAll(y, []Room{"r"})
+	a.AddAll(y, []Room{"r"}) // twice: still once
+	if count() != 2 {
+		t.Fatalf("members after the second join: %d", count())
+	}
+	a.Del(x, "r")
+	if ids := a.Sockets([]Room{"r"}); fmt.Sprint(ids) != "[y]" {
+		t.Fatalf("after x left: %v", ids)
+	}
+	a.Broadcast(&Packet{Type: 2, Data: []byte(`["e"]`), ID: -1}, &Options{Rooms: []Room{"r"}})
+	if len(x.got) != 0 || len(y.got) != 1 {
+		t.Fatalf("delivered to x %d, y %d", len(x.got), len(y.got))
+	}
+	a.DelAll(y)
+	if a.HasRoom("r") || count() != 0 {
+		t.Fatal("room outlived its last member")
+	}
+	for _, r := range a.Rooms() {
+		if r == "r" {
+			t.Fatal("Rooms lists an empty room")
+		}
+	}
+}
