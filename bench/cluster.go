@@ -93,20 +93,8 @@ func (c *clusterConfig) check() error {
 }
 
 func parseClusterFlags(args []string) (clusterConfig, error) {
-	fs := flag.NewFlagSet("cluster", flag.ContinueOnError)
 	var cfg clusterConfig
-	cfg.commonConfig.register(fs, "riptide,node")
-	cfg.register(fs, "")
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
-	}
-	if fs.NArg() != 0 {
-		return cfg, fmt.Errorf("bench: unexpected arguments %q", fs.Args())
-	}
-	if err := cfg.commonConfig.check(); err != nil {
-		return cfg, err
-	}
-	return cfg, cfg.check()
+	return cfg, parseWorkload("cluster", "riptide,node", &cfg.commonConfig, &cfg, args)
 }
 
 // runCluster is the "cluster" subcommand.
@@ -115,12 +103,8 @@ func runCluster(args []string) error {
 	if err != nil {
 		return err
 	}
-	return withRun(cfg.timeout, func(ctx context.Context, env *runEnv) error {
-		res, err := clusterWorkload(ctx, env, cfg)
-		if werr := emit(cfg.commonConfig, res, res.markdown); werr != nil {
-			return werr
-		}
-		return err
+	return runWorkload(cfg.commonConfig, func(ctx context.Context, env *runEnv) (*clusterResults, error) {
+		return clusterWorkload(ctx, env, cfg)
 	})
 }
 

@@ -81,6 +81,44 @@ type results interface {
 	encodeJSON(io.Writer) error
 }
 
+// workloadConfig is a workload's own flags.
+type workloadConfig interface {
+	register(fs *flag.FlagSet, prefix string)
+	check() error
+}
+
+// parseWorkload parses the flags of subcommand name into common and own.
+func parseWorkload(name, defServers string, common *commonConfig, own workloadConfig, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	common.register(fs, defServers)
+	own.register(fs, "")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return fmt.Errorf("bench: unexpected arguments %q", fs.Args())
+	}
+	return errors.Join(common.check(), own.check())
+}
+
+// workloadResult is what a workload returns: JSON, and a markdown rendering.
+type workloadResult interface {
+	results
+	markdown() string
+}
+
+// runWorkload runs one workload under the run's timeout and writes its results, also when
+// it failed part way (what was measured is still worth keeping).
+func runWorkload[R workloadResult](common commonConfig, work func(context.Context, *runEnv) (R, error)) error {
+	return withRun(common.timeout, func(ctx context.Context, env *runEnv) error {
+		res, err := work(ctx, env)
+		if werr := emit(common, res, res.markdown); werr != nil {
+			return werr
+		}
+		return err
+	})
+}
+
 // emit writes res to cfg.out (if set) and prints either the markdown or the
 // JSON on stdout.
 func emit(cfg commonConfig, res results, markdown func() string) error {

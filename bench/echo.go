@@ -32,17 +32,8 @@ func (c *echoConfig) check() error {
 }
 
 func parseEchoFlags(args []string) (echoConfig, error) {
-	fs := flag.NewFlagSet("echo", flag.ContinueOnError)
 	var cfg echoConfig
-	cfg.commonConfig.register(fs, "riptide,node,zishang520")
-	cfg.register(fs, "")
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
-	}
-	if fs.NArg() != 0 {
-		return cfg, fmt.Errorf("bench: unexpected arguments %q", fs.Args())
-	}
-	return cfg, errors.Join(cfg.commonConfig.check(), cfg.check())
+	return cfg, parseWorkload("echo", "riptide,node,zishang520", &cfg.commonConfig, &cfg, args)
 }
 
 // runEcho is the "echo" subcommand.
@@ -51,12 +42,8 @@ func runEcho(args []string) error {
 	if err != nil {
 		return err
 	}
-	return withRun(cfg.timeout, func(ctx context.Context, env *runEnv) error {
-		res, err := echoWorkload(ctx, env, cfg)
-		if werr := emit(cfg.commonConfig, res, res.markdown); werr != nil {
-			return werr
-		}
-		return err
+	return runWorkload(cfg.commonConfig, func(ctx context.Context, env *runEnv) (*echoResults, error) {
+		return echoWorkload(ctx, env, cfg)
 	})
 }
 

@@ -84,17 +84,8 @@ func (c *fanoutConfig) check() error {
 }
 
 func parseFanoutFlags(args []string) (fanoutConfig, error) {
-	fs := flag.NewFlagSet("fanout", flag.ContinueOnError)
 	var cfg fanoutConfig
-	cfg.commonConfig.register(fs, "riptide,node,zishang520")
-	cfg.register(fs, "")
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
-	}
-	if fs.NArg() != 0 {
-		return cfg, fmt.Errorf("bench: unexpected arguments %q", fs.Args())
-	}
-	return cfg, errors.Join(cfg.commonConfig.check(), cfg.check())
+	return cfg, parseWorkload("fanout", "riptide,node,zishang520", &cfg.commonConfig, &cfg, args)
 }
 
 // runFanout is the "fanout" subcommand.
@@ -103,12 +94,8 @@ func runFanout(args []string) error {
 	if err != nil {
 		return err
 	}
-	return withRun(cfg.timeout, func(ctx context.Context, env *runEnv) error {
-		res, err := fanoutWorkload(ctx, env, cfg)
-		if werr := emit(cfg.commonConfig, res, res.markdown); werr != nil {
-			return werr
-		}
-		return err
+	return runWorkload(cfg.commonConfig, func(ctx context.Context, env *runEnv) (*fanoutResults, error) {
+		return fanoutWorkload(ctx, env, cfg)
 	})
 }
 

@@ -74,17 +74,8 @@ func (c *idleConfig) check() error {
 }
 
 func parseIdleFlags(args []string) (idleConfig, error) {
-	fs := flag.NewFlagSet("idle", flag.ContinueOnError)
 	var cfg idleConfig
-	cfg.commonConfig.register(fs, "riptide,node")
-	cfg.register(fs, "")
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
-	}
-	if fs.NArg() != 0 {
-		return cfg, fmt.Errorf("bench: unexpected arguments %q", fs.Args())
-	}
-	return cfg, errors.Join(cfg.commonConfig.check(), cfg.check())
+	return cfg, parseWorkload("idle", "riptide,node", &cfg.commonConfig, &cfg, args)
 }
 
 // runIdle is the "idle" subcommand.
@@ -93,12 +84,8 @@ func runIdle(args []string) error {
 	if err != nil {
 		return err
 	}
-	return withRun(cfg.timeout, func(ctx context.Context, env *runEnv) error {
-		res, err := idleWorkload(ctx, env, cfg)
-		if werr := emit(cfg.commonConfig, res, res.markdown); werr != nil {
-			return werr
-		}
-		return err
+	return runWorkload(cfg.commonConfig, func(ctx context.Context, env *runEnv) (*idleResults, error) {
+		return idleWorkload(ctx, env, cfg)
 	})
 }
 
