@@ -821,7 +821,7 @@ func (a *Adapter) ask(k kind, timeout time.Duration, build func(id string) []byt
 	}
 	a.pending[r.id] = r
 	a.mu.Unlock()
-	r.timer = time.AfterFunc(timeout, func() { a.expire(r) })
+	r.timer = time.AfterFunc(timeout, func() { a.expire(r) }) // one per cross-node request in flight, not per socket
 	ch := a.reqCh
 	if a.sharded {
 		ch = a.bcast

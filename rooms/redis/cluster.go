@@ -118,7 +118,7 @@ func New(ctx context.Context, client rueidis.Client, opts Options) (*Cluster, er
 		adapters:  map[*Adapter]struct{}{},
 		closing:   make(chan struct{}),
 	}
-	c.wg.Add(4)
+	c.wg.Add(4) // four goroutines per cluster connection, none per socket or namespace
 	go c.subscriber()
 	go c.dispatcher()
 	go c.publisher()
