@@ -207,7 +207,7 @@ func (h *engineHandler) OnMessage(sess *engine.Session, data []byte, binary bool
 
 func (h *engineHandler) OnClose(sess *engine.Session, reason engine.CloseReason) {
 	if c, ok := sess.Context().(*client); ok {
-		c.onClose(string(reason))
+		c.onClose(reason.String())
 	}
 }
 

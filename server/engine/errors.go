@@ -60,14 +60,34 @@ func appendErrorJSON(dst []byte, c ErrorCode, msg string) []byte {
 	return append(dst, '}')
 }
 
-// CloseReason says why a session ended, with the reference's strings.
-type CloseReason string
+// CloseReason says why a session ended. It is a small enum, comparable with ==, so reasons
+// cannot drift as strings do when they cross from the engine to the Socket.IO layer; String
+// returns the reference's text.
+type CloseReason uint8
 
 // Reasons passed to Handler.OnClose.
 const (
-	ReasonTransportClose CloseReason = "transport close" // the client closed the transport or sent a close packet
-	ReasonTransportError CloseReason = "transport error" // the transport broke (dropped poll, protocol violation)
-	ReasonPingTimeout    CloseReason = "ping timeout"    // no pong within pingTimeout
-	ReasonParseError     CloseReason = "parse error"     // an undecodable packet
-	ReasonForcedClose    CloseReason = "forced close"    // Session.Close or server shutdown
+	ReasonTransportClose CloseReason = iota // the client closed the transport or sent a close packet
+	ReasonTransportError                    // the transport broke (dropped poll, protocol violation, slow consumer)
+	ReasonPingTimeout                       // no pong within pingTimeout
+	ReasonParseError                        // an undecodable packet
+	ReasonForcedClose                       // Session.Close
+	ReasonServerShutdown                    // Server.Close: the whole server is going away
 )
+
+var reasonText = [...]string{
+	ReasonTransportClose: "transport close",
+	ReasonTransportError: "transport error",
+	ReasonPingTimeout:    "ping timeout",
+	ReasonParseError:     "parse error",
+	ReasonForcedClose:    "forced close",
+	ReasonServerShutdown: "server shutdown",
+}
+
+// String returns the reference's name of the reason ("transport close", "ping timeout", ...).
+func (r CloseReason) String() string {
+	if int(r) < len(reasonText) {
+		return reasonText[r]
+	}
+	return "transport error"
+}

@@ -71,6 +71,8 @@ type Session struct {
 	pongDeadline int64 // unix nanoseconds (a time.Time is three words; this is one per idle socket)
 	// pingDue is when the next ping is due before rounding to the ping grid (see nextPing).
 	pingDue int64
+	// paused: the upper layer asked the engine to stop reading (Pause).
+	paused bool
 }
 
 // upgrade is the state of a polling -> WebSocket upgrade; allocated only while one runs.
@@ -132,6 +134,31 @@ func (s *Session) writableLocked() bool {
 		return true
 	}
 	return s.get != nil && (s.upg == nil || !s.upg.probed)
+}
+
+// Pause stops the engine reading the session's input: the message being delivered when
+// Pause is called is the last one until Resume, and the connection is no longer read, so
+// TCP pushes back on the client. The Socket.IO layer pauses a socket whose handler queue is
+// full. Safe for concurrent use.
+func (s *Session) Pause() {
+	s.mu.Lock()
+	s.paused = true
+	s.mu.Unlock()
+}
+
+// Resume undoes Pause: input already buffered is delivered on the connection's event loop,
+// then reading goes on. Safe for concurrent use.
+func (s *Session) Resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.paused {
+		return
+	}
+	s.paused = false
+	if s.transport == WebSocket {
+		s.wakeQueued = false
+		s.wakeLocked(s.conn)
+	}
 }
 
 // Send queues a message packet (binary or text) for the client. data is copied before Send
