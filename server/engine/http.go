@@ -352,7 +352,7 @@ func (l *Listener) pollGet(c gnet.Conn, cs *connState, s *Session, req *http1.Re
 	s.mu.Unlock()
 	writePollResponse(c, body.B, req.KeepAlive, cors)
 	if closing {
-		s.terminate(ReasonForcedClose)
+		s.terminate(s.closeReason)
 	}
 	return l.keep(req)
 }
@@ -402,7 +402,7 @@ func (l *Listener) releasePoll(c gnet.Conn, cs *connState) (released, closeConn 
 	writePollResponse(c, body.B, cs.keepAlive, cs.cors)
 	cs.cors = cs.cors[:0]
 	if closing {
-		s.terminate(ReasonForcedClose)
+		s.terminate(s.closeReason)
 	}
 	return true, !cs.keepAlive
 }

@@ -98,12 +98,13 @@ func (srv *Server) Range(f func(*Session) bool) {
 	}
 }
 
-// CloseAll closes every session ("forced close"), as Node's engine.close() does.
+// CloseAll closes every session, as Node's engine.close() does; OnClose reports
+// ReasonServerShutdown.
 func (srv *Server) CloseAll() {
 	var all []*Session
 	srv.Range(func(s *Session) bool { all = append(all, s); return true })
 	for _, s := range all {
-		s.Close()
+		s.closeWith(ReasonServerShutdown)
 	}
 }
 

@@ -71,6 +71,8 @@ type Session struct {
 	pongDeadline int64 // unix nanoseconds (a time.Time is three words; this is one per idle socket)
 	// pingDue is when the next ping is due before rounding to the ping grid (see nextPing).
 	pingDue int64
+	// closeReason is what OnClose reports for a close this side started (stateClosing).
+	closeReason CloseReason
 	// paused: the upper layer asked the engine to stop reading (Pause).
 	paused bool
 }
@@ -197,13 +199,16 @@ func (s *Session) Flushed() <-chan struct{} {
 // Close closes the session as Node's socket.close() does: packets already queued are
 // delivered, then the WebSocket is closed or, on polling, the next GET gets a close packet.
 // Handler.OnClose follows with "forced close". Safe for concurrent use.
-func (s *Session) Close() {
+func (s *Session) Close() { s.closeWith(ReasonForcedClose) }
+
+func (s *Session) closeWith(reason CloseReason) {
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
 		return
 	}
 	s.state = stateClosing
+	s.closeReason = reason
 	switch {
 	case s.transport == WebSocket:
 		s.wakeLocked(s.conn)
@@ -323,8 +328,9 @@ func (s *Session) Fire(now time.Time) {
 		s.mu.Unlock()
 		s.terminate(ReasonPingTimeout)
 	default:
+		reason := s.closeReason
 		s.mu.Unlock()
-		s.terminate(ReasonForcedClose)
+		s.terminate(reason)
 	}
 }
 
@@ -386,7 +392,7 @@ func (s *Session) onPacket(p eio.Packet) bool {
 func (s *Session) transportClosed(reason CloseReason) {
 	s.mu.Lock()
 	if s.state == stateClosing {
-		reason = ReasonForcedClose
+		reason = s.closeReason
 	}
 	s.mu.Unlock()
 	s.terminate(reason)
