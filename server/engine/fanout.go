@@ -17,6 +17,19 @@ type Stats struct {
 	SlowClosed atomic.Int64
 }
 
+// ConnStats counts what a Listener did to protect itself from its connections. Safe for
+// concurrent use.
+type ConnStats struct {
+	// ReadStopped counts the times a connection stopped being read: its unread answers
+	// passed WriteSoftLimit, or its session was paused by the upper layer.
+	ReadStopped atomic.Int64
+	// StalledClosed counts connections closed because they did not read their answers:
+	// still over WriteSoftLimit after StallTimeout, or over WriteHardLimit.
+	StalledClosed atomic.Int64
+	// TimedOut counts HTTP connections closed by the header, body or idle timeouts.
+	TimedOut atomic.Int64
+}
+
 // Stats returns the server's counters.
 func (srv *Server) Stats() *Stats { return &srv.stats }
 
@@ -42,9 +55,9 @@ func Broadcast(p *Prepared, sessions []*Session, volatile bool) {
 		}
 		switch {
 		case single == nil:
-			single = newFanoutItem(loop, p, volatile)
+			single = newFanoutItem(s.srv, loop, p, volatile)
 			single.sessions = append(single.sessions, s)
-		case single.loop == loop:
+		case single.loop == loop && single.srv == s.srv:
 			single.sessions = append(single.sessions, s)
 		default:
 			if byLoop == nil {
@@ -52,22 +65,23 @@ func Broadcast(p *Prepared, sessions []*Session, volatile bool) {
 			}
 			it := byLoop[loop]
 			if it == nil {
-				it = newFanoutItem(loop, p, volatile)
+				it = newFanoutItem(s.srv, loop, p, volatile)
 				byLoop[loop] = it
 			}
 			it.sessions = append(it.sessions, s)
 		}
 	}
 	if single != nil {
-		mailboxOf(single.loop).post(single)
+		single.srv.mailboxOf(single.loop).post(single)
 	}
 	for _, it := range byLoop {
-		mailboxOf(it.loop).post(it)
+		it.srv.mailboxOf(it.loop).post(it)
 	}
 }
 
 // fanoutItem is one broadcast's work for one event loop.
 type fanoutItem struct {
+	srv      *Server
 	loop     gnet.EventLoop
 	p        *Prepared
 	volatile bool
@@ -76,20 +90,21 @@ type fanoutItem struct {
 
 var itemPool = sync.Pool{New: func() any { return new(fanoutItem) }}
 
-func newFanoutItem(loop gnet.EventLoop, p *Prepared, volatile bool) *fanoutItem {
+func newFanoutItem(srv *Server, loop gnet.EventLoop, p *Prepared, volatile bool) *fanoutItem {
 	it := itemPool.Get().(*fanoutItem)
-	it.loop, it.p, it.volatile = loop, p, volatile
+	it.srv, it.loop, it.p, it.volatile = srv, loop, p, volatile
 	return it
 }
 
 func (it *fanoutItem) release() {
 	clear(it.sessions)
 	it.sessions = it.sessions[:0]
-	it.p, it.loop = nil, nil
+	it.p, it.loop, it.srv = nil, nil, nil
 	itemPool.Put(it)
 }
 
-// mailbox collects the broadcasts for one event loop between two of its turns.
+// mailbox collects the broadcasts for one event loop between two of its turns. The Server
+// owns its mailboxes (one per event loop it has sessions on) and drops them on Close.
 type mailbox struct {
 	loop      gnet.EventLoop
 	mu        sync.Mutex
@@ -99,17 +114,16 @@ type mailbox struct {
 	// Loop-only scratch, reused from batch to batch.
 	work   []*fanoutItem
 	dirty  []*Session
+	conns  []gnet.Conn
 	frames [][][]byte
 	index  map[*Session]int
 }
 
-var mailboxes sync.Map // gnet.EventLoop -> *mailbox; a handful, one per loop
-
-func mailboxOf(loop gnet.EventLoop) *mailbox {
-	if m, ok := mailboxes.Load(loop); ok {
+func (srv *Server) mailboxOf(loop gnet.EventLoop) *mailbox {
+	if m, ok := srv.mailboxes.Load(loop); ok {
 		return m.(*mailbox)
 	}
-	m, _ := mailboxes.LoadOrStore(loop, &mailbox{loop: loop, index: map[*Session]int{}})
+	m, _ := srv.mailboxes.LoadOrStore(loop, &mailbox{loop: loop, index: map[*Session]int{}})
 	return m.(*mailbox)
 }
 
@@ -147,22 +161,24 @@ func (m *mailbox) Run(context.Context) error {
 	if len(m.work) == 1 {
 		it := m.work[0]
 		for _, s := range it.sessions {
-			s.deliverOnLoop(it.p.ws, it.volatile, nil)
+			s.deliverOnLoop(it.p, it.volatile, nil)
 		}
 	} else {
 		// Several broadcasts: gather each socket's frames so it gets one writev.
 		for _, it := range m.work {
 			for _, s := range it.sessions {
-				s.deliverOnLoop(it.p.ws, it.volatile, m)
+				s.deliverOnLoop(it.p, it.volatile, m)
 			}
 		}
 		for i, s := range m.dirty {
-			s.writeFrames(m.frames[i])
+			m.writeFrames(s, m.conns[i], m.frames[i])
 			clear(m.frames[i])
 			m.frames[i] = m.frames[i][:0]
 		}
 		clear(m.dirty)
 		m.dirty = m.dirty[:0]
+		clear(m.conns)
+		m.conns = m.conns[:0]
 		clear(m.index)
 	}
 	for i, it := range m.work {
@@ -173,13 +189,14 @@ func (m *mailbox) Run(context.Context) error {
 	return nil
 }
 
-// gather records frames for s in this batch.
-func (m *mailbox) gather(s *Session, frames []byte) {
+// gather records frames for s (on c) in this batch.
+func (m *mailbox) gather(s *Session, c gnet.Conn, frames []byte) {
 	i, ok := m.index[s]
 	if !ok {
 		i = len(m.dirty)
 		m.index[s] = i
 		m.dirty = append(m.dirty, s)
+		m.conns = append(m.conns, c)
 		if len(m.frames) <= i {
 			m.frames = append(m.frames, nil)
 		}
@@ -187,55 +204,47 @@ func (m *mailbox) gather(s *Session, frames []byte) {
 	m.frames[i] = append(m.frames[i], frames)
 }
 
-// deliverOnLoop hands frames to the session's WebSocket from its own event loop: straight
-// to the connection (or to the batch m) when nothing is queued ahead of them, else behind
-// what is queued.
-func (s *Session) deliverOnLoop(frames []byte, volatile bool, m *mailbox) {
+// deliverOnLoop hands p to the session's WebSocket from its own event loop: straight to the
+// connection (or to the batch m) when nothing is queued ahead of it, else through the
+// session's queue. The same limits apply either way (admitLocked).
+func (s *Session) deliverOnLoop(p *Prepared, volatile bool, m *mailbox) {
+	c := s.admitOnLoop(p, volatile)
+	if c == nil {
+		return
+	}
+	if m != nil {
+		m.gather(s, c, p.ws)
+		return
+	}
+	_, _ = c.Write(p.ws) // gnet copies only what the kernel does not take now
+	s.written(c.OutboundBuffered())
+}
+
+// admitOnLoop returns the connection to write p to directly, or nil when p was queued,
+// dropped, or the session is gone. Event loop only (it reads the connection's backlog).
+func (s *Session) admitOnLoop(p *Prepared, volatile bool) gnet.Conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != stateOpen || s.transport != WebSocket || s.conn == nil {
-		return
+	if s.state != stateOpen || s.transport != WebSocket {
+		return nil
 	}
-	c := s.conn
-	buffered := c.OutboundBuffered() // loop-only, and this is the loop
-	if buffered > s.srv.opts.WriteHardLimit {
-		s.slowLocked()
-		return
+	c, ok := s.conn.(gnet.Conn)
+	if !ok {
+		return nil
 	}
-	if volatile && (buffered > s.srv.opts.WriteSoftLimit || (s.out != nil && len(s.out.B) > s.srv.opts.WriteSoftLimit)) {
-		s.srv.stats.VolatileDropped.Add(1)
-		return
+	s.backlog = c.OutboundBuffered() // loop-only, and this is the loop
+	if s.out != nil || s.wakeQueued || s.inLoop {
+		_ = s.enqueueLocked(packetSource{prep: p}, volatile)
+		return nil
 	}
-	if s.out == nil && !s.wakeQueued {
-		if m != nil {
-			m.gather(s, frames)
-			return
-		}
-		_, _ = c.Write(frames) // gnet copies only what the kernel does not take now
-		s.backlog = c.OutboundBuffered()
-		return
+	if s.admitLocked(len(p.ws), volatile) != nil {
+		return nil
 	}
-	if s.out == nil {
-		s.out = getBuffer()
-	}
-	s.out.B = append(s.out.B, frames...)
-	s.scheduleLocked()
+	return c
 }
 
 // writeFrames writes a batch gathered by a mailbox in one writev. Event loop only.
-func (s *Session) writeFrames(frames [][]byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.state != stateOpen || s.conn == nil {
-		return
-	}
-	_, _ = s.conn.Writev(frames)
-	s.backlog = s.conn.OutboundBuffered()
-}
-
-// slowLocked closes a session whose client does not read: its unsent data passed the hard
-// limit. The reason seen by the Socket.IO layer is "transport error", as for a broken link.
-func (s *Session) slowLocked() {
-	s.srv.stats.SlowClosed.Add(1)
-	go s.terminate(ReasonTransportError) // terminate takes s.mu, which the caller holds
+func (m *mailbox) writeFrames(s *Session, c gnet.Conn, frames [][]byte) {
+	_, _ = c.Writev(frames)
+	s.written(c.OutboundBuffered())
 }

@@ -19,27 +19,32 @@ import (
 var reqPool = sync.Pool{New: func() any { return new(http1.Request) }}
 
 // httpTraffic serves the HTTP/1.1 requests buffered on c, in order (pipelining), until one
-// parks (a long-poll GET with nothing to send), upgrades to WebSocket, or bytes run out.
+// parks (a long-poll GET with nothing to send), upgrades to WebSocket, waits for more bytes,
+// or the client stops reading its answers.
 func (l *Listener) httpTraffic(c gnet.Conn, cs *connState) gnet.Action {
 	if cs.sess != nil {
-		released, closeConn := l.releasePoll(c, cs)
-		if !released {
-			return gnet.None // still parked; pipelined bytes wait in gnet's buffer
+		done, action := l.resumeParked(c, cs)
+		if !done {
+			l.stopReading(c, cs) // what the client pipelines meanwhile waits in the kernel
+			return gnet.None
 		}
-		if closeConn {
-			return gnet.Close
+		if action != gnet.None {
+			return action
 		}
 	}
+	l.startReading(c, cs)
 	req := reqPool.Get().(*http1.Request)
 	defer reqPool.Put(req)
 	for {
 		buf, _ := c.Peek(-1)
 		if len(buf) == 0 {
+			l.arm(c, cs, timerIdle, l.cfg.IdleTimeout)
 			return gnet.None
 		}
 		req.Reset()
 		n, err := http1.Parse(buf, req, l.cfg.MaxHeaderBytes)
 		if errors.Is(err, http1.ErrIncomplete) {
+			l.armHead(c, cs)
 			return gnet.None
 		}
 		if err != nil {
@@ -48,20 +53,65 @@ func (l *Listener) httpTraffic(c gnet.Conn, cs *connState) gnet.Action {
 				status = 431
 			}
 			writeSimple(c, status, "text/plain; charset=utf-8", []byte(http1.StatusText(status)), false, nil)
-			return gnet.Close
+			return l.drain(c, cs, ReasonTransportError)
 		}
 		next, action := l.serveRequest(c, cs, req, buf, n)
 		switch next {
 		case reqWait:
+			l.arm(c, cs, timerBody, l.cfg.BodyTimeout)
 			return action
-		case reqDone:
-			if action != gnet.None {
-				return action
-			}
-		case reqParked, reqUpgraded:
+		case reqParked:
+			l.disarm(cs, true)
+			l.stopReading(c, cs)
+			return action
+		case reqUpgraded:
+			return action
+		}
+		if action != gnet.None || cs.draining {
+			return action
+		}
+		if stop, action := l.overLimit(c, cs); stop {
 			return action
 		}
 	}
+}
+
+// armHead starts the header timeout when a request's first bytes arrived on a connection
+// that was idle between requests (a fresh connection's deadline runs from its start).
+func (l *Listener) armHead(c gnet.Conn, cs *connState) {
+	if cs.timer == nil || cs.timer.kind != timerHead {
+		l.arm(c, cs, timerHead, l.cfg.HeaderTimeout)
+	}
+}
+
+// resumeParked answers the parked GET or held POST on c if its session is ready. done is
+// false while it must stay parked.
+func (l *Listener) resumeParked(c gnet.Conn, cs *connState) (done bool, action gnet.Action) {
+	s := cs.sess
+	if cs.held {
+		if !s.postReleased(c) {
+			return false, gnet.None
+		}
+		cs.held, cs.sess = false, nil
+		writePostOK(c, cs.keepAlive, cs.cors)
+	} else {
+		body := bytebufferpool.Get()
+		defer bytebufferpool.Put(body)
+		var act pollAction
+		body.B, act = s.pollRelease(c, body.B)
+		switch act {
+		case pollPark:
+			return false, gnet.None
+		case pollAnswer:
+			writePollResponse(c, body.B, cs.keepAlive, cs.cors)
+		}
+		cs.sess = nil
+	}
+	cs.cors = cs.cors[:0]
+	if !cs.keepAlive {
+		return true, gnet.Close
+	}
+	return true, gnet.None
 }
 
 type reqOutcome uint8
@@ -78,7 +128,7 @@ func (l *Listener) serveRequest(c gnet.Conn, cs *connState, req *http1.Request, 
 	if req.Chunked {
 		// Neither engine.io-client nor browsers chunk polling bodies; refuse rather than guess.
 		writeSimple(c, 411, "text/plain; charset=utf-8", []byte(http1.StatusText(411)), false, nil)
-		return reqDone, gnet.Close
+		return reqDone, l.drain(c, cs, ReasonTransportError)
 	}
 	cl := int(max(req.ContentLength, 0))
 	srv := l.match(req.Target)
@@ -233,7 +283,7 @@ func (srv *Server) serve(l *Listener, c gnet.Conn, cs *connState, req *http1.Req
 		if len(buf) < n+cl {
 			return reqWait, gnet.None
 		}
-		return l.pollPost(c, sess, req, buf[n:n+cl], n+cl, cors)
+		return l.pollPost(c, cs, sess, req, buf[n:n+cl], n+cl, cors)
 	default:
 		if len(buf) < n+cl {
 			return reqWait, gnet.None
@@ -308,51 +358,23 @@ func (srv *Server) open(s *Session) {
 // pollGet serves a long-poll GET: answered at once when packets wait, parked otherwise.
 func (l *Listener) pollGet(c gnet.Conn, cs *connState, s *Session, req *http1.Request, n int, cors []byte) (reqOutcome, gnet.Action) {
 	_, _ = c.Discard(n)
-	s.mu.Lock()
-	if s.get != nil {
-		// Overlapping GETs: the reference answers 400 and closes the session, whose pending
-		// GET then gets a close packet.
-		s.mu.Unlock()
-		writeSimple(c, 400, "", nil, req.KeepAlive, cors)
-		s.terminate(ReasonTransportError)
-		return l.keep(req)
-	}
 	body := bytebufferpool.Get()
 	defer bytebufferpool.Put(body)
-	closing := false
-	switch {
-	case s.transport != Polling:
-		s.mu.Unlock() // upgraded between verify and here
-		body := appendErrorJSON(nil, CodeBadRequest, CodeBadRequest.Message())
-		writeSimple(c, 400, "application/json", body, req.KeepAlive, cors)
-		return l.keep(req)
-	case s.state == stateClosed:
-		body.B = append(body.B, '1')
-	case s.upg != nil && s.upg.probed:
-		body.B = append(body.B, '6') // the reference forces a polling cycle so the upgrade can finish
-	case s.state == stateClosing && s.out != nil:
-		// The reference flushes what was queued first; the close packet waits for the
-		// next poll, so a client handles those packets before it sees the close.
-		body.B = s.drainPollingLocked(body.B)
-		s.armCloseWaitLocked()
-	case s.state == stateClosing:
-		body.B = append(body.B, '6', eio.Separator, '1') // Polling.onPollRequest with shouldClose: noop, then close
-		closing = true
-	case s.out != nil:
-		body.B = s.drainPollingLocked(body.B)
-	default:
-		s.get = c
-		s.wakeQueued = false
+	var act pollAction
+	body.B, act = s.pollGet(c, body.B)
+	switch act {
+	case pollPark:
 		cs.sess = s
 		cs.keepAlive = req.KeepAlive
 		cs.cors = append(cs.cors[:0], cors...)
-		s.mu.Unlock()
 		return reqParked, gnet.None
-	}
-	s.mu.Unlock()
-	writePollResponse(c, body.B, req.KeepAlive, cors)
-	if closing {
-		s.terminate(s.closeReason)
+	case pollOverlap:
+		writeSimple(c, 400, "", nil, req.KeepAlive, cors)
+	case pollWrongTransport:
+		body := appendErrorJSON(nil, CodeBadRequest, CodeBadRequest.Message())
+		writeSimple(c, 400, "application/json", body, req.KeepAlive, cors)
+	default:
+		writePollResponse(c, body.B, req.KeepAlive, cors)
 	}
 	return l.keep(req)
 }
@@ -364,70 +386,8 @@ func (l *Listener) keep(req *http1.Request) (reqOutcome, gnet.Action) {
 	return reqDone, gnet.None
 }
 
-// releasePoll answers a parked GET if its session has something for it. It reports whether
-// the GET was answered and whether the connection must then close.
-func (l *Listener) releasePoll(c gnet.Conn, cs *connState) (released, closeConn bool) {
-	s := cs.sess
-	body := bytebufferpool.Get()
-	defer bytebufferpool.Put(body)
-	closing := false
-	s.mu.Lock()
-	switch {
-	case s.get != c:
-		// Not parked any more (the session moved on); nothing to answer.
-		s.mu.Unlock()
-		cs.sess = nil
-		return true, !cs.keepAlive
-	case s.noop:
-		body.B = append(body.B, '6')
-		s.noop = false
-	case s.state == stateClosed:
-		body.B = append(body.B, '1')
-	case s.state == stateClosing && s.out != nil:
-		body.B = s.drainPollingLocked(body.B)
-		s.armCloseWaitLocked()
-	case s.state == stateClosing:
-		body.B = append(body.B, '1')
-		closing = true
-	case s.out != nil && (s.upg == nil || !s.upg.probed):
-		body.B = s.drainPollingLocked(body.B)
-	default:
-		s.mu.Unlock()
-		return false, false
-	}
-	s.get = nil
-	s.wakeQueued = false
-	s.mu.Unlock()
-	cs.sess = nil
-	writePollResponse(c, body.B, cs.keepAlive, cs.cors)
-	cs.cors = cs.cors[:0]
-	if closing {
-		s.terminate(s.closeReason)
-	}
-	return true, !cs.keepAlive
-}
-
-// drainPollingLocked encodes the queued records as a polling payload and empties the queue.
-func (s *Session) drainPollingLocked(dst []byte) []byte {
-	out := s.takeOutLocked()
-	if out == nil {
-		return dst
-	}
-	forEachRecord(out.B, func(p eio.Packet) { dst = appendPayloadPacket(dst, p) })
-	bytebufferpool.Put(out)
-	return dst
-}
-
-// appendPayloadPacket appends p to a polling payload, with the separator when needed.
-func appendPayloadPacket(dst []byte, p eio.Packet) []byte {
-	if len(dst) > 0 {
-		dst = append(dst, eio.Separator)
-	}
-	return eio.AppendPollingPacket(dst, p)
-}
-
 // pollPost handles a POST carrying one or more packets.
-func (l *Listener) pollPost(c gnet.Conn, s *Session, req *http1.Request, body []byte, total int, cors []byte) (reqOutcome, gnet.Action) {
+func (l *Listener) pollPost(c gnet.Conn, cs *connState, s *Session, req *http1.Request, body []byte, total int, cors []byte) (reqOutcome, gnet.Action) {
 	if bytes.Equal(req.HeaderValue("Content-Type"), []byte("application/octet-stream")) {
 		// v4 clients never send binary bodies; the reference treats it as a transport error.
 		writeSimple(c, 400, "", nil, req.KeepAlive, cors)
@@ -456,14 +416,24 @@ func (l *Listener) pollPost(c gnet.Conn, s *Session, req *http1.Request, body []
 		s.terminate(ReasonParseError)
 		return l.finish(c, req, total)
 	}
-	for _, p := range pkts {
-		if !s.onPacket(p) {
-			break
-		}
+	if s.pollPost(c, pkts) {
+		// The handler paused the session: the answer waits for Resume (resumeParked).
+		cs.sess, cs.held = s, true
+		cs.keepAlive = req.KeepAlive
+		cs.cors = append(cs.cors[:0], cors...)
+		_, _ = c.Discard(total)
+		return reqParked, gnet.None
 	}
-	extra := append(cors, "Cache-Control: no-store\r\n"...)
-	writeSimple(c, 200, "text/html", okBody, req.KeepAlive, extra)
+	writePostOK(c, req.KeepAlive, cors)
 	return l.finish(c, req, total)
+}
+
+func writePostOK(c gnet.Conn, keepAlive bool, cors []byte) {
+	h := bytebufferpool.Get()
+	h.B = append(h.B, cors...)
+	h.B = append(h.B, "Cache-Control: no-store\r\n"...)
+	writeSimple(c, 200, "text/html", okBody, keepAlive, h.B)
+	bytebufferpool.Put(h)
 }
 
 var okBody = []byte("ok")

@@ -12,10 +12,8 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
-	"github.com/valyala/bytebufferpool"
 	"golang.org/x/sys/unix"
 
-	"github.com/riptide-io/riptide/codec/wsframe"
 	"github.com/riptide-io/riptide/server/http1"
 	"github.com/riptide-io/riptide/server/internal/deadline"
 )
@@ -41,6 +39,25 @@ type ListenConfig struct {
 	EventLoops int
 	// MaxHeaderBytes bounds a request head; default 16 KiB (a larger one gets 431).
 	MaxHeaderBytes int
+	// HeaderTimeout bounds how long a request head may take to arrive, from the
+	// connection's start or the request's first byte; default 60 s (Node's
+	// headersTimeout). Past it the client gets 408 and the connection closes.
+	HeaderTimeout time.Duration
+	// BodyTimeout bounds how long a request body may take after its head; default 300 s
+	// (Node's requestTimeout). Past it the client gets 408 and the connection closes.
+	BodyTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection that starts no new request; default 5 s
+	// (Node's keepAliveTimeout). Parked long-polls and WebSockets are not idle: their
+	// sessions' heartbeats bound them.
+	IdleTimeout time.Duration
+	// WriteSoftLimit: a connection with more unsent bytes than this (answers to its own
+	// pipelined requests, pongs, broadcasts) is no longer read until the client reads;
+	// default 1 MiB.
+	WriteSoftLimit int
+	// WriteHardLimit closes a connection with more unsent bytes than this; default 16 MiB.
+	WriteHardLimit int
+	// StallTimeout closes a connection that stays over WriteSoftLimit this long; default 20 s.
+	StallTimeout time.Duration
 	// Logger for listener-level events; default slog.Default().
 	Logger *slog.Logger
 }
@@ -57,7 +74,11 @@ type Listener struct {
 	done    chan error
 	log     *slog.Logger
 	stop    sync.Once
-	drains  *deadline.Wheel // bounds how long a failed connection is drained before closing
+	// timers holds the connections' own deadlines (header, body, idle, drain, stall): one
+	// entry per HTTP connection in one of those states, none for an idle WebSocket.
+	timers *deadline.Wheel
+	stats  ConnStats
+	epfds  sync.Map // gnet.EventLoop -> epoll descriptor (see readctl.go)
 }
 
 // Listen starts serving servers on addr ("host:port"; port 0 picks a free one) and returns
@@ -75,7 +96,16 @@ func Listen(addr string, cfg ListenConfig, servers ...*Server) (*Listener, error
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	l := &Listener{cfg: cfg, servers: servers, booted: make(chan struct{}), done: make(chan error, 1), log: cfg.Logger, drains: deadline.New(1)}
+	cfg.HeaderTimeout = orDefault(cfg.HeaderTimeout, 60*time.Second)
+	cfg.BodyTimeout = orDefault(cfg.BodyTimeout, 300*time.Second)
+	cfg.IdleTimeout = orDefault(cfg.IdleTimeout, 5*time.Second)
+	cfg.StallTimeout = orDefault(cfg.StallTimeout, 20*time.Second)
+	cfg.WriteSoftLimit = orDefault(cfg.WriteSoftLimit, 1<<20)
+	cfg.WriteHardLimit = orDefault(cfg.WriteHardLimit, 16<<20)
+	l := &Listener{cfg: cfg, servers: servers, booted: make(chan struct{}), done: make(chan error, 1), log: cfg.Logger, timers: deadline.New(1)}
+	for _, srv := range servers {
+		srv.start()
+	}
 	go func() { // one per listener: gnet.Run blocks until the engine stops
 		l.done <- gnet.Run(l, "tcp://"+addr,
 			gnet.WithNumEventLoop(cfg.EventLoops),
@@ -111,12 +141,15 @@ func (l *Listener) Close(ctx context.Context) error {
 		}
 		err = l.eng.Stop(ctx)
 		for _, s := range l.servers {
-			s.wheel.Close()
+			s.stop()
 		}
-		l.drains.Close()
+		l.timers.Close()
 	})
 	return err
 }
+
+// Stats returns the listener's connection counters.
+func (l *Listener) Stats() *ConnStats { return &l.stats }
 
 // Wait blocks until the listener stops and returns why.
 func (l *Listener) Wait() error { return <-l.done }
@@ -157,130 +190,9 @@ func (g gnetLogger) Warnf(f string, a ...any)  { g.l.Warn("gnet: " + fmt.Sprintf
 func (g gnetLogger) Errorf(f string, a ...any) { g.l.Error("gnet: " + fmt.Sprintf(f, a...)) }
 func (g gnetLogger) Fatalf(f string, a ...any) { g.l.Error("gnet: " + fmt.Sprintf(f, a...)) }
 
-// connKind says what a TCP connection currently speaks.
-type connKind uint8
-
-const (
-	kindHTTP connKind = iota
-	kindWebSocket
-)
-
-// connState is the per-connection context; it stays small because every idle socket has one.
-type connState struct {
-	kind connKind
-	srv  *Server
-	// sess: on a WebSocket, the session it carries (or probes for); on HTTP, the session whose
-	// long-poll GET is parked here.
-	sess  *Session
-	probe bool
-	// keepAlive and cors describe the parked GET's eventual response.
-	keepAlive bool
-	cors      []byte
-	asm       wsframe.Assembler
-	frag      *bytebufferpool.ByteBuffer // fragments of a message in progress
-	// draining: the connection failed (oversized message, protocol error) and its answer
-	// (close frame, 413) is written; what the client still sends is discarded until it
-	// closes or the drain time ends. Closing at once would make the kernel reset the
-	// connection over the unread bytes, and the client could lose the answer.
-	draining bool
-}
-
-// drainTime bounds a drain.
-const drainTime = 2 * time.Second
-
-type drainTimer struct {
-	t deadline.Timer
-	c gnet.Conn
-}
-
-func (d *drainTimer) Fire(time.Time) { _ = d.c.Close() }
-
-// drain stops reading c for real and closes it once the client has closed or drainTime
-// passed. The session it carried, if any, ends now. Event loop only.
-func (l *Listener) drain(c gnet.Conn, cs *connState, reason CloseReason) gnet.Action {
-	if cs.draining {
-		return gnet.None
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
 	}
-	cs.draining = true
-	if s := cs.sess; s != nil {
-		cs.sess = nil
-		if cs.kind == kindWebSocket && cs.probe {
-			s.mu.Lock()
-			if s.upg != nil && s.upg.probe == c {
-				s.abortUpgradeLocked()
-			}
-			s.mu.Unlock()
-		} else if cs.kind == kindWebSocket {
-			s.transportClosed(reason)
-		}
-	}
-	_, _ = c.Discard(-1)
-	d := &drainTimer{c: c}
-	d.t.Init(d)
-	l.drains.Schedule(&d.t, time.Now().Add(drainTime))
-	return gnet.None
-}
-
-// OnOpen implements gnet.EventHandler.
-func (l *Listener) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
-	c.SetContext(&connState{})
-	return nil, gnet.None
-}
-
-// OnTraffic implements gnet.EventHandler.
-func (l *Listener) OnTraffic(c gnet.Conn) gnet.Action {
-	cs := c.Context().(*connState)
-	if cs.draining {
-		_, _ = c.Discard(-1)
-		return gnet.None
-	}
-	if cs.kind == kindWebSocket {
-		return l.wsTraffic(c, cs)
-	}
-	return l.httpTraffic(c, cs)
-}
-
-// OnClose implements gnet.EventHandler.
-func (l *Listener) OnClose(c gnet.Conn, err error) gnet.Action {
-	cs, _ := c.Context().(*connState)
-	if cs == nil {
-		return gnet.None
-	}
-	if cs.frag != nil {
-		bytebufferpool.Put(cs.frag)
-		cs.frag = nil
-	}
-	s := cs.sess
-	if s == nil {
-		return gnet.None
-	}
-	cs.sess = nil
-	if cs.kind == kindWebSocket {
-		if cs.probe {
-			s.mu.Lock()
-			if s.upg != nil && s.upg.probe == c {
-				s.abortUpgradeLocked()
-			}
-			s.mu.Unlock()
-			return gnet.None
-		}
-		reason := ReasonTransportClose
-		if err != nil {
-			reason = ReasonTransportError
-		}
-		s.transportClosed(reason)
-		return gnet.None
-	}
-	// A parked GET whose connection dropped: the reference closes the session
-	// ("poll connection closed prematurely").
-	s.mu.Lock()
-	parked := s.get == c
-	if parked {
-		s.get = nil
-	}
-	s.mu.Unlock()
-	if parked {
-		s.transportClosed(ReasonTransportError)
-	}
-	return gnet.None
+	return v
 }

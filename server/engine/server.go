@@ -40,6 +40,12 @@ type Server struct {
 	stats    Stats
 	pings    pingBatch
 
+	// The server owns its deadline wheel and its per-loop mailboxes: the wheel's goroutines
+	// start when a Listener first serves the server and stop with it, so a Server that is
+	// created and never served holds none, and nothing outlives it in a process-wide map.
+	startOnce, stopOnce sync.Once
+	mailboxes           sync.Map // gnet.EventLoop -> *mailbox; one per loop
+
 	// Precomputed open-packet parts: they never change for a server.
 	upgradesPolling bool
 }
@@ -59,9 +65,27 @@ func NewServer(opts Options, h Handler) *Server {
 		s.sessions[i].m = make(map[string]*Session)
 	}
 	s.upgradesPolling = !s.opts.DisallowUpgrades && s.opts.allows(WebSocket)
-	s.wheel = deadline.New(runtime.GOMAXPROCS(0))
-	s.wheel.OnRound(s.pings.flush)
 	return s
+}
+
+// start starts the server's deadline wheel; Listen calls it.
+func (srv *Server) start() {
+	srv.startOnce.Do(func() {
+		srv.wheel = deadline.New(runtime.GOMAXPROCS(0))
+		srv.wheel.OnRound(srv.pings.flush)
+	})
+}
+
+// stop stops what start started and drops the mailboxes; the Listener calls it on Close,
+// after its event loops stopped.
+func (srv *Server) stop() {
+	srv.stopOnce.Do(func() {
+		srv.startOnce.Do(func() {}) // a server never started has nothing to stop
+		if srv.wheel != nil {
+			srv.wheel.Close()
+		}
+		srv.mailboxes.Range(func(k, _ any) bool { srv.mailboxes.Delete(k); return true })
+	})
 }
 
 // Options returns the effective options (defaults filled in).

@@ -18,24 +18,40 @@ type sessionState uint8
 
 const (
 	stateOpen    sessionState = iota
-	stateClosing              // Close was called; the transport is being closed
+	stateClosing              // Close was called; what is queued is delivered, then the transport closes
 	stateClosed
 )
 
 type heartbeatPhase uint8
 
 const (
-	phasePing      heartbeatPhase = iota // the timer sends the next ping
-	phasePong                            // a ping is out; the timer ends the session
-	phaseCloseWait                       // closing a polling session; the timer gives up waiting for a GET
+	phasePing heartbeatPhase = iota // the timer sends the next ping
+	phasePong                       // a ping is out; the timer ends the session
+	phaseSlow                       // the client stopped reading: the timer ends the session now
 )
+
+// netConn is what a session needs of a connection: to have the connection's event loop run
+// its traffic handler (Wake), and which loop that is (broadcasts are grouped per loop). A
+// gnet.Conn is one; the state-machine tests use a fake. Both methods are safe for
+// concurrent use. Everything that reads or writes bytes stays in the Listener.
+type netConn interface {
+	Wake(cb gnet.AsyncCallback) error
+	EventLoop() gnet.EventLoop
+}
 
 // Session is one Engine.IO session (one client), on whichever transport it currently uses.
 //
-// Locking: mu guards the transport fields and the outbound buffer. It is taken by the event
-// loops serving the session's connections, by the deadline goroutines and by any goroutine
-// calling Send or Close. Order: Session.mu, then the deadline wheel's shard lock; gnet's
-// queue operations (Wake) may be called under mu because they never block.
+// The session is a state machine that does no I/O. Its transitions (a poll GET arrives or is
+// released, a WebSocket probes and upgrades, a packet comes in, the loop flushes, the session
+// closes) are methods that change its state and return what the Listener must do: write
+// these bytes, park the request, close the connection. Sends from any goroutine go through
+// one enqueue path (enqueueLocked) that enforces every limit and wakes the loop that owns the
+// connection.
+//
+// Locking: mu guards everything below it. It is taken by the event loops serving the
+// session's connections, by the deadline goroutines and by any goroutine calling Send or
+// Close. Order: Session.mu, then the deadline wheel's shard lock; Wake may be called under mu
+// because it never blocks. Handler callbacks are never called with mu held.
 type Session struct {
 	id  string
 	srv *Server
@@ -49,13 +65,19 @@ type Session struct {
 	// wakeQueued: a Wake is queued for the connection that will flush out.
 	wakeQueued bool
 	// inLoop: the WebSocket's event loop is running OnTraffic for this session and flushes
-	// out when it ends, so Send need not wake it.
+	// out when it ends, so a send need not wake it.
 	inLoop bool
-	// noop: a parked GET must be released with a noop packet (an upgrade is in progress).
+	// noop: a parked GET must be released with a noop packet (an upgrade is in progress, or
+	// the client closed).
 	noop bool
-	conn gnet.Conn // the WebSocket when transport is WebSocket
-	get  gnet.Conn // the parked long-poll GET, if any
-	upg  *upgrade  // the probing WebSocket during a polling -> WebSocket upgrade
+	// paused: the upper layer asked the engine to stop reading (Pause).
+	paused bool
+	// closeReason is what OnClose reports for a close this side started (stateClosing).
+	closeReason CloseReason
+	conn        netConn  // the WebSocket when transport is WebSocket
+	get         netConn  // the parked long-poll GET, if any
+	post        netConn  // a POST whose answer waits for Resume (polling back-pressure)
+	upg         *upgrade // the probing WebSocket during a polling -> WebSocket upgrade
 	// out holds what waits for the transport: encoded frames when the transport is
 	// WebSocket, queue records (see appendRecord) when it is polling. Nil when empty, so an
 	// idle session holds no buffer.
@@ -63,24 +85,24 @@ type Session struct {
 	hb  deadline.Timer
 	// flushed are closed once out has been written (see Flushed).
 	flushed []chan struct{}
-	// backlog is what gnet still held unsent for the WebSocket after the loop's last write:
-	// the client is reading slower than it is sent to when it grows.
+	// backlog is what the connection still held unsent after the loop's last write: the
+	// client reads slower than it is sent to when it grows. It counts toward the limits.
 	backlog int
 	// pongDeadline is when the outstanding ping expires (phasePong). Requests check it too,
 	// so a poll that races the timer goroutine cannot revive an expired session.
 	pongDeadline int64 // unix nanoseconds (a time.Time is three words; this is one per idle socket)
 	// pingDue is when the next ping is due before rounding to the ping grid (see nextPing).
 	pingDue int64
-	// closeReason is what OnClose reports for a close this side started (stateClosing).
-	closeReason CloseReason
-	// paused: the upper layer asked the engine to stop reading (Pause).
-	paused bool
+	// closeBy bounds a server-side close that waits for a GET to carry its close packet
+	// (the reference's closeTimeout); 0 when no such close is pending. The heartbeat still
+	// runs meanwhile, so a client that never polls is gone at its pong deadline, not later.
+	closeBy int64
 }
 
 // upgrade is the state of a polling -> WebSocket upgrade; allocated only while one runs.
 type upgrade struct {
 	s      *Session
-	probe  gnet.Conn
+	probe  netConn
 	probed bool // "2probe" was answered; packets are held for the WebSocket
 	timer  deadline.Timer
 }
@@ -115,9 +137,9 @@ func (s *Session) Transport() Transport {
 	return s.transport
 }
 
-// Writable reports whether a packet sent now would leave at once: true on an open WebSocket,
-// and on polling only while a GET is parked and no upgrade holds packets. Volatile packets
-// are dropped when it is false. Safe for concurrent use.
+// Writable reports whether a packet sent now would leave at once: true on an open WebSocket
+// under the soft write limit, and on polling only while a GET is parked and no upgrade holds
+// packets. Volatile packets are dropped when it is false. Safe for concurrent use.
 func (s *Session) Writable() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -129,19 +151,25 @@ func (s *Session) writableLocked() bool {
 		return false
 	}
 	if s.transport == WebSocket {
-		if s.backlog > s.srv.opts.WriteSoftLimit {
-			s.srv.stats.VolatileDropped.Add(1)
-			return false
-		}
-		return true
+		return s.queuedLocked() <= s.srv.opts.WriteSoftLimit
 	}
 	return s.get != nil && (s.upg == nil || !s.upg.probed)
 }
 
+// queuedLocked is what waits for the client: queued here and unsent on the connection.
+func (s *Session) queuedLocked() int {
+	n := s.backlog
+	if s.out != nil {
+		n += len(s.out.B)
+	}
+	return n
+}
+
 // Pause stops the engine reading the session's input: the message being delivered when
 // Pause is called is the last one until Resume, and the connection is no longer read, so
-// TCP pushes back on the client. The Socket.IO layer pauses a socket whose handler queue is
-// full. Safe for concurrent use.
+// TCP pushes back on the client (on polling, the answer to the POST that carried the
+// message waits, and the client sends no further POST). The Socket.IO layer pauses a client
+// whose handler queue is full. Safe for concurrent use.
 func (s *Session) Pause() {
 	s.mu.Lock()
 	s.paused = true
@@ -157,26 +185,116 @@ func (s *Session) Resume() {
 		return
 	}
 	s.paused = false
-	if s.transport == WebSocket {
+	if s.transport == WebSocket && s.conn != nil {
 		s.wakeQueued = false
 		s.wakeLocked(s.conn)
 	}
+	if s.post != nil {
+		_ = s.post.Wake(nil)
+	}
+}
+
+// Paused reports whether Pause is in force. Safe for concurrent use.
+func (s *Session) Paused() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paused
 }
 
 // Send queues a message packet (binary or text) for the client. data is copied before Send
 // returns. Safe for concurrent use; it never blocks on the network.
 func (s *Session) Send(data []byte, binary bool) error {
-	return s.sendPacket(eio.Message, data, binary)
-}
-
-func (s *Session) sendPacket(t eio.Type, data []byte, binary bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.enqueueLocked(packetSource{t: eio.Message, data: data, bin: binary}, false)
+}
+
+// SendMessages queues one text message and its binary attachments as one unit: no other
+// sender's packet can come between them. With volatile set they are dropped together
+// (ErrDropped) unless the transport can write now. Safe for concurrent use.
+func (s *Session) SendMessages(text []byte, attachments [][]byte, volatile bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.enqueueLocked(packetSource{t: eio.Message, data: text, atts: attachments}, volatile)
+}
+
+// SendPrepared queues p for the client. With volatile set, p is dropped (ErrDropped) unless
+// the transport can write it now (see Writable). Safe for concurrent use.
+func (s *Session) SendPrepared(p *Prepared, volatile bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.enqueueLocked(packetSource{prep: p}, volatile)
+}
+
+// packetSource is what a send hands to the enqueue path: one packet with its attachments
+// (encoded for the current transport as it is queued), or a Prepared group (encoded once
+// for every transport).
+type packetSource struct {
+	prep *Prepared
+	t    eio.Type
+	data []byte
+	bin  bool
+	atts [][]byte
+}
+
+// size is what the packets add to the queue, near enough for the limits.
+func (p *packetSource) size(transport Transport) int {
+	if p.prep != nil {
+		if transport == WebSocket {
+			return len(p.prep.ws)
+		}
+		return len(p.prep.rec)
+	}
+	n := recordHeader + 1 + len(p.data)
+	for _, a := range p.atts {
+		n += recordHeader + len(a)
+	}
+	return n
+}
+
+func (p *packetSource) appendTo(dst []byte, transport Transport) []byte {
+	if p.prep != nil {
+		if transport == WebSocket {
+			return append(dst, p.prep.ws...)
+		}
+		return append(dst, p.prep.rec...)
+	}
+	dst = appendPacket(dst, transport, p.t, p.data, p.bin)
+	for _, a := range p.atts {
+		dst = appendPacket(dst, transport, eio.Message, a, true)
+	}
+	return dst
+}
+
+// enqueueLocked is the one path by which packets join the outbound queue. It enforces every
+// limit: nothing after the session stopped being open, volatile packets only when the
+// transport can take them now (counted when dropped), and a session whose unsent data would
+// pass WriteHardLimit is closed as a slow consumer instead of growing, on either transport.
+func (s *Session) enqueueLocked(p packetSource, volatile bool) error {
+	if err := s.admitLocked(p.size(s.transport), volatile); err != nil {
+		return err
+	}
+	if s.out == nil {
+		s.out = getBuffer()
+	}
+	s.out.B = p.appendTo(s.out.B, s.transport)
+	s.scheduleLocked()
+	return nil
+}
+
+// admitLocked applies the limits to n more bytes for the client (see enqueueLocked).
+func (s *Session) admitLocked(n int, volatile bool) error {
 	if s.state != stateOpen {
 		return ErrClosed
 	}
-	s.appendLocked(t, data, binary)
-	s.scheduleLocked()
+	if volatile && !s.writableLocked() {
+		s.srv.stats.VolatileDropped.Add(1)
+		return ErrDropped
+	}
+	if s.queuedLocked()+n > s.srv.opts.WriteHardLimit {
+		s.slowLocked()
+		return ErrClosed
+	}
 	return nil
 }
 
@@ -203,8 +321,8 @@ func (s *Session) Close() { s.closeWith(ReasonForcedClose) }
 
 func (s *Session) closeWith(reason CloseReason) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.state != stateOpen {
-		s.mu.Unlock()
 		return
 	}
 	s.state = stateClosing
@@ -217,31 +335,28 @@ func (s *Session) closeWith(reason CloseReason) {
 	default:
 		s.armCloseWaitLocked()
 	}
-	s.mu.Unlock()
 }
 
 // armCloseWaitLocked bounds how long a closing polling session waits for the GET that will
-// carry its close packet (the reference's closeTimeout).
+// carry its close packet (the reference's closeTimeout), without moving the heartbeat's
+// deadline later.
 func (s *Session) armCloseWaitLocked() {
-	if s.phase != phaseCloseWait {
-		s.phase = phaseCloseWait
-		s.srv.wheel.Schedule(&s.hb, time.Now().Add(s.srv.opts.CloseTimeout))
+	if s.closeBy != 0 {
+		return
+	}
+	s.closeBy = time.Now().Add(s.srv.opts.CloseTimeout).UnixNano()
+	if at := s.srv.wheel.When(&s.hb); at == 0 || s.closeBy < at {
+		s.srv.wheel.Schedule(&s.hb, time.Unix(0, s.closeBy))
 	}
 }
 
-// appendLocked encodes one packet into out, in the form the current transport needs.
-func (s *Session) appendLocked(t eio.Type, data []byte, bin bool) {
-	if s.out == nil {
-		s.out = getBuffer()
+// scheduleHeartbeatLocked arms the heartbeat timer at at, or earlier when a pending close
+// must end sooner.
+func (s *Session) scheduleHeartbeatLocked(at int64) {
+	if s.closeBy != 0 && s.closeBy < at {
+		at = s.closeBy
 	}
-	if s.transport == WebSocket {
-		s.out.B = appendWSPacket(s.out.B, t, data, bin)
-	} else {
-		s.out.B = appendRecord(s.out.B, t, data, bin)
-	}
-	if len(s.out.B) > s.srv.opts.WriteHardLimit {
-		s.slowLocked()
-	}
+	s.srv.wheel.Schedule(&s.hb, time.Unix(0, at))
 }
 
 // scheduleLocked makes sure a loop will flush out soon.
@@ -257,7 +372,7 @@ func (s *Session) scheduleLocked() {
 	}
 }
 
-func (s *Session) wakeLocked(c gnet.Conn) {
+func (s *Session) wakeLocked(c netConn) {
 	if c == nil || s.wakeQueued {
 		return
 	}
@@ -265,6 +380,14 @@ func (s *Session) wakeLocked(c gnet.Conn) {
 	if err := c.Wake(nil); err != nil {
 		s.wakeQueued = false
 	}
+}
+
+// appendPacket appends one packet in the form the transport queues it.
+func appendPacket(dst []byte, transport Transport, t eio.Type, data []byte, bin bool) []byte {
+	if transport == WebSocket {
+		return appendWSPacket(dst, t, data, bin)
+	}
+	return appendRecord(dst, t, data, bin)
 }
 
 // appendWSPacket appends one Engine.IO packet as a WebSocket frame: a text frame holding the
@@ -302,11 +425,18 @@ func forEachRecord(b []byte, f func(eio.Packet)) {
 	}
 }
 
-// Fire implements deadline.Firer for the heartbeat timer.
+// Fire implements deadline.Firer for the heartbeat timer, which also carries the bound of a
+// pending close and the slow-consumer close.
 func (s *Session) Fire(now time.Time) {
 	s.mu.Lock()
 	if s.state == stateClosed {
 		s.mu.Unlock()
+		return
+	}
+	if s.closeBy != 0 && now.UnixNano() >= s.closeBy {
+		reason := s.closeReason
+		s.mu.Unlock()
+		s.terminate(reason)
 		return
 	}
 	switch s.phase {
@@ -315,22 +445,23 @@ func (s *Session) Fire(now time.Time) {
 		s.phase = phasePong
 		// Exact, though the ping may leave up to 1% of pingInterval late (never in the past:
 		// a pingTimeout shorter than that grid is a degenerate setting).
-		s.pongDeadline = s.pingDue + int64(s.srv.opts.PingTimeout)
-		if s.pongDeadline < now.UnixNano() {
-			s.pongDeadline = now.UnixNano()
-		}
-		s.srv.wheel.Schedule(&s.hb, time.Unix(0, s.pongDeadline))
+		s.pongDeadline = max(s.pingDue+int64(s.srv.opts.PingTimeout), now.UnixNano())
+		s.scheduleHeartbeatLocked(s.pongDeadline)
 		s.mu.Unlock()
 		if open {
 			s.srv.pings.add(s) // sent with the round's other pings, one task per event loop
 		}
 	case phasePong:
+		if now.UnixNano() < s.pongDeadline { // woken early by a pending close's bound
+			s.scheduleHeartbeatLocked(s.pongDeadline)
+			s.mu.Unlock()
+			return
+		}
 		s.mu.Unlock()
 		s.terminate(ReasonPingTimeout)
-	default:
-		reason := s.closeReason
+	case phaseSlow:
 		s.mu.Unlock()
-		s.terminate(reason)
+		s.terminate(ReasonTransportError)
 	}
 }
 
@@ -349,17 +480,18 @@ func (s *Session) expired(now time.Time) bool {
 // onPong restarts the ping interval, as Node's pingIntervalTimer.refresh() does.
 func (s *Session) onPong() {
 	s.mu.Lock()
-	if s.state != stateClosed && s.phase != phaseCloseWait {
+	if s.state != stateClosed && s.phase != phaseSlow {
 		s.phase = phasePing
 		at, due := s.srv.nextPing(time.Now())
 		s.pingDue = due.UnixNano()
-		s.srv.wheel.Schedule(&s.hb, at)
+		s.scheduleHeartbeatLocked(at.UnixNano())
 	}
 	s.mu.Unlock()
 }
 
-// onPacket handles a packet that arrived on the session's transport, on the loop that read it.
-// It returns false when the session ended because of the packet.
+// onPacket handles a packet that arrived on the session's transport, on the loop that read
+// it. It returns false when the session ended because of the packet, or when it is paused
+// and the caller must stop reading.
 func (s *Session) onPacket(p eio.Packet) bool {
 	switch p.Type {
 	case eio.Message:
@@ -399,7 +531,7 @@ func (s *Session) transportClosed(reason CloseReason) {
 }
 
 // terminate ends the session: it leaves the registry, its timers stop, connections that still
-// carry it are woken so their loops close them, and the handler hears about it once.
+// carry it are woken so their loops answer or close them, and the handler hears about it once.
 func (s *Session) terminate(reason CloseReason) {
 	s.mu.Lock()
 	if s.state == stateClosed {
@@ -424,6 +556,9 @@ func (s *Session) terminate(reason CloseReason) {
 	} else {
 		s.wakeLocked(s.get)
 	}
+	if s.post != nil {
+		_ = s.post.Wake(nil)
+	}
 	for _, ch := range s.flushed {
 		close(ch)
 	}
@@ -433,37 +568,25 @@ func (s *Session) terminate(reason CloseReason) {
 	s.srv.handler.OnClose(s, reason)
 }
 
-// takeOut detaches the outbound buffer; the caller writes and releases it.
+// takeOutLocked detaches the outbound buffer; the caller writes and releases it.
 func (s *Session) takeOutLocked() *bytebufferpool.ByteBuffer {
 	b := s.out
 	s.out = nil
 	return b
 }
 
-// Fire implements deadline.Firer for the upgrade timeout: the probe WebSocket is closed and
-// the session stays on polling, as in the reference.
-func (u *upgrade) Fire(time.Time) {
-	s := u.s
-	s.mu.Lock()
-	if s.upg == u {
-		s.abortUpgradeLocked()
-	}
-	s.mu.Unlock()
-}
-
-// abortUpgradeLocked drops the probe and hands held packets back to polling.
-func (s *Session) abortUpgradeLocked() {
-	u := s.upg
-	if u == nil {
+// slowLocked closes a session whose client does not read: its unsent data passed the hard
+// limit. The close runs on the heartbeat timer at once (terminate takes s.mu, which the
+// caller holds; a goroutine per slow client would be unbounded). The reason seen by the
+// Socket.IO layer is "transport error", as for a broken link.
+func (s *Session) slowLocked() {
+	if s.phase == phaseSlow || s.state == stateClosed {
 		return
 	}
-	s.upg = nil
-	s.srv.wheel.Stop(&u.timer)
-	_ = u.probe.Wake(nil) // its loop sees it is no longer the probe and closes it
-	s.noop = false
-	if s.out != nil && s.get != nil {
-		s.wakeLocked(s.get)
-	}
+	s.srv.stats.SlowClosed.Add(1)
+	s.phase = phaseSlow
+	s.closeBy = 0
+	s.srv.wheel.Schedule(&s.hb, time.Now())
 }
 
 func getBuffer() *bytebufferpool.ByteBuffer { return bytebufferpool.Get() }

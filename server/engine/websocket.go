@@ -52,6 +52,7 @@ func (l *Listener) upgradeWebSocket(c gnet.Conn, cs *connState, srv *Server, ses
 		bytebufferpool.Put(open)
 		s.conn = c
 		cs.kind, cs.srv, cs.sess = kindWebSocket, srv, s
+		l.disarm(cs, false)
 		// Register before the client can learn the sid; what OnOpen sends is flushed by the
 		// wake it queues, which runs after this write.
 		srv.open(s)
@@ -64,18 +65,12 @@ func (l *Listener) upgradeWebSocket(c gnet.Conn, cs *connState, srv *Server, ses
 	_, _ = c.Write(out.B)
 	_, _ = c.Discard(n)
 	cs.kind, cs.srv = kindWebSocket, srv
-	sess.mu.Lock()
-	if sess.state != stateOpen || sess.transport == WebSocket || sess.upg != nil {
+	l.disarm(cs, false)
+	if !sess.probeOpen(c) {
 		// Already upgraded, or upgrading: the reference accepts then closes this socket.
-		sess.mu.Unlock()
 		_, _ = c.Write(closeNoStatus)
 		return reqUpgraded, gnet.Close
 	}
-	u := &upgrade{s: sess, probe: c}
-	u.timer.Init(u)
-	sess.upg = u
-	srv.wheel.Schedule(&u.timer, time.Now().Add(srv.opts.UpgradeTimeout))
-	sess.mu.Unlock()
 	cs.sess, cs.probe = sess, true
 	return reqUpgraded, l.wsTraffic(c, cs)
 }
@@ -102,7 +97,7 @@ func appendAcceptKey(dst, key []byte) []byte {
 }
 
 // wsTraffic reads the frames buffered on a WebSocket connection and flushes what the session
-// queued for it. It runs on c's event loop, also when Session.Send woke it.
+// queued for it. It runs on c's event loop, also when the session woke it.
 func (l *Listener) wsTraffic(c gnet.Conn, cs *connState) gnet.Action {
 	s := cs.sess
 	if s == nil {
@@ -111,37 +106,26 @@ func (l *Listener) wsTraffic(c gnet.Conn, cs *connState) gnet.Action {
 	if cs.probe {
 		return l.probeTraffic(c, cs, s)
 	}
-	s.mu.Lock()
-	s.inLoop = true
-	open := s.state == stateOpen
-	s.mu.Unlock()
 	action := gnet.None
-	if open {
+	if s.wsTurn() {
+		l.startReading(c, cs)
 		action = l.readFrames(c, cs, s)
+	} else if c.InboundBuffered() > 0 || cs.readOff {
+		l.stopReading(c, cs) // paused, or closing: input waits in the kernel
 	}
-	s.mu.Lock()
-	s.inLoop = false
-	s.wakeQueued = false
-	out := s.takeOutLocked()
-	state := s.state
-	flushed := s.flushed
-	s.flushed = nil
-	s.mu.Unlock()
+	if cs.draining {
+		return gnet.None // the failure's close frame is out; drain ends the connection
+	}
+	out, flushed, closeConn := s.wsEndTurn()
 	if out != nil {
 		_, _ = c.Write(out.B)
 		bytebufferpool.Put(out)
-		backlog := c.OutboundBuffered()
-		s.mu.Lock()
-		s.backlog = backlog
-		if backlog > s.srv.opts.WriteHardLimit && s.state == stateOpen {
-			s.slowLocked()
-		}
-		s.mu.Unlock()
+		s.written(c.OutboundBuffered())
 	}
 	for _, ch := range flushed {
 		close(ch)
 	}
-	if state != stateOpen && action == gnet.None {
+	if closeConn && action == gnet.None {
 		_, _ = c.Write(closeNoStatus)
 		action = gnet.Close
 	}
@@ -154,10 +138,7 @@ var closeNoStatus = wsframe.AppendFrame(nil, ws.OpClose, nil)
 
 // probeTraffic serves the WebSocket that probes a polling session's upgrade.
 func (l *Listener) probeTraffic(c gnet.Conn, cs *connState, s *Session) gnet.Action {
-	s.mu.Lock()
-	stillProbe := s.upg != nil && s.upg.probe == c
-	s.mu.Unlock()
-	if !stillProbe {
+	if !s.isProbe(c) {
 		cs.sess = nil // upgrade aborted (timeout) or session gone: close the probe
 		_, _ = c.Write(closeNoStatus)
 		return gnet.Close
@@ -166,7 +147,8 @@ func (l *Listener) probeTraffic(c gnet.Conn, cs *connState, s *Session) gnet.Act
 }
 
 // readFrames parses the complete frames in c's buffer in place and handles them. Messages
-// are delivered before their bytes are discarded, so handlers see them without a copy.
+// are delivered before their bytes are discarded, so handlers see them without a copy. It
+// stops early when the session pauses or the client stops reading what it is answered.
 func (l *Listener) readFrames(c gnet.Conn, cs *connState, s *Session) gnet.Action {
 	buf, _ := c.Peek(-1)
 	max := cs.srv.opts.MaxHTTPBufferSize
@@ -192,6 +174,10 @@ loop:
 		switch h.OpCode {
 		case ws.OpPing:
 			_, _ = c.Write(wsframe.AppendFrame(make([]byte, 0, 2+len(payload)), ws.OpPong, payload))
+			if stop, a := l.overLimit(c, cs); stop {
+				action = a
+				break loop
+			}
 			continue
 		case ws.OpPong:
 			continue
@@ -260,6 +246,9 @@ loop:
 			}
 			break
 		}
+		if !cs.probe && s.Paused() {
+			break // the rest waits for Resume, which wakes this loop
+		}
 	}
 	if off > 0 && !cs.draining {
 		_, _ = c.Discard(off) // never Discard(0): gnet reads n <= 0 as "everything"
@@ -267,8 +256,9 @@ loop:
 	return action
 }
 
-// wsFail answers a protocol fault with the close code that err carries (1002 by default),
-// then drains the connection until the client closes it.
+// wsFail answers a protocol fault with the close code that err carries (1002 by default;
+// 1009 for a message over maxHttpBufferSize), then drains the connection until the client
+// closes it, so the close frame is read before the connection goes.
 func (l *Listener) wsFail(c gnet.Conn, cs *connState, err error) gnet.Action {
 	code, ok := wsframe.CloseCode(err)
 	if !ok {
@@ -278,57 +268,18 @@ func (l *Listener) wsFail(c gnet.Conn, cs *connState, err error) gnet.Action {
 	return l.drain(c, cs, ReasonTransportError)
 }
 
-var probeReply = wsframe.AppendFrame(nil, ws.OpText, []byte("3probe"))
-
-// onProbePacket follows the reference's _maybeUpgrade: "2probe" is answered with "3probe"
-// and the parked GET is released with a noop; "5" moves the session onto this WebSocket and
-// flushes what was held; anything else ends the upgrade.
+// onProbePacket runs the session's probe transition and writes what it answers.
 func (l *Listener) onProbePacket(c gnet.Conn, cs *connState, s *Session, p eio.Packet) bool {
-	switch {
-	case p.Type == eio.Ping && string(p.Data) == "probe":
-		_, _ = c.Write(probeReply)
-		s.mu.Lock()
-		if s.upg != nil && s.upg.probe == c {
-			s.upg.probed = true
-			if s.get != nil {
-				s.noop = true
-				s.wakeQueued = false
-				s.wakeLocked(s.get)
-			}
-		}
-		s.mu.Unlock()
-		return true
-	case p.Type == eio.Upgrade:
-		s.mu.Lock()
-		if s.upg == nil || s.upg.probe != c || s.state != stateOpen {
-			s.mu.Unlock()
-			return false
-		}
-		s.srv.wheel.Stop(&s.upg.timer)
-		s.upg = nil
-		held := s.takeOutLocked()
-		s.transport = WebSocket
-		s.conn = c
-		s.wakeQueued = false
-		if held != nil {
-			forEachRecord(held.B, func(p eio.Packet) { s.appendLocked(p.Type, p.Data, p.Binary) })
-			bytebufferpool.Put(held)
-		}
-		if s.get != nil {
-			s.noop = true
-			s.wakeLocked(s.get)
-		}
-		s.inLoop = true // readFrames' caller flushes for the main transport; here we do it below
-		out := s.takeOutLocked()
-		s.inLoop = false
-		s.mu.Unlock()
-		cs.probe = false
-		if out != nil {
-			_, _ = c.Write(out.B)
-			bytebufferpool.Put(out)
-		}
-		return true
-	default:
-		return false
+	out := bytebufferpool.Get()
+	defer bytebufferpool.Put(out)
+	var keep, upgraded bool
+	out.B, keep, upgraded = s.probePacket(c, p, out.B)
+	if len(out.B) > 0 {
+		_, _ = c.Write(out.B)
 	}
+	if upgraded {
+		cs.probe = false
+		s.written(c.OutboundBuffered())
+	}
+	return keep
 }

@@ -121,6 +121,21 @@ func (w *Wheel) Stop(t *Timer) bool {
 	return true
 }
 
+// When returns when t is scheduled to fire, in unix nanoseconds, or 0 when it is not
+// scheduled. Safe for concurrent use.
+func (w *Wheel) When(t *Timer) int64 {
+	if t.shard < 0 {
+		return 0
+	}
+	s := w.shards[t.shard]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.index < 0 {
+		return 0
+	}
+	return t.when
+}
+
 // Len returns the number of scheduled timers (for metrics and tests).
 func (w *Wheel) Len() int {
 	n := 0
