@@ -54,12 +54,12 @@ type connState struct {
 type timerKind uint32
 
 const (
-	timerNone   timerKind = iota
-	timerHead             // the next request head must arrive (408)
-	timerBody             // the request body must arrive (408)
-	timerIdle             // a keep-alive connection must start a request (close)
-	timerStall            // recheck a connection over the soft write limit
-	timerDrain            // stop draining a failed connection (close)
+	timerNone  timerKind = iota
+	timerHead            // the next request head must arrive (408)
+	timerBody            // the request body must arrive (408)
+	timerIdle            // a keep-alive connection must start a request (close)
+	timerStall           // recheck a connection over the soft write limit
+	timerDrain           // stop draining a failed connection (close)
 )
 
 // stallCheck is how often a connection over the soft write limit is looked at again: gnet
