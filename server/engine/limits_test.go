@@ -1,0 +1,308 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/riptide-io/riptide/server/http1"
+)
+
+// Bounds, timeouts and failure answers, seen from a client over loopback. Memory bounds are
+// asserted on the server's own heap (this process), with the margin stated in each test.
+
+func startListener(t *testing.T, opts Options, cfg ListenConfig, h Handler) (*Server, *Listener) {
+	t.Helper()
+	srv := NewServer(opts, h)
+	if cfg.EventLoops == 0 {
+		cfg.EventLoops = 2
+	}
+	cfg.HTTP = func(*http1.Request, []byte) HTTPResponse { return HTTPResponse{Body: []byte("ok")} }
+	l, err := Listen("127.0.0.1:0", cfg, srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = l.Close(ctx)
+	})
+	return srv, l
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+// flood writes chunk to c over and over for d, never reading, and returns what it wrote.
+func flood(c net.Conn, chunk []byte, d time.Duration) int64 {
+	var n int64
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		_ = c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+		w, err := c.Write(chunk)
+		n += int64(w)
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				continue
+			}
+			break
+		}
+	}
+	return n
+}
+
+func waitFor(t *testing.T, what string, within time.Duration, f func() bool) {
+	t.Helper()
+	end := time.Now().Add(within)
+	for !f() {
+		if time.Now().After(end) {
+			t.Fatalf("%s: not within %v", what, within)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A client whose message is one byte over maxHttpBufferSize gets close code 1009, every
+// time: the connection is drained, not reset over the unread rest of the message.
+func TestOversizeMessageGets1009EveryTime(t *testing.T) {
+	_, l := startListener(t, Options{}, ListenConfig{}, newEcho())
+	url := "ws://" + l.Addr() + eioPath + "?EIO=4&transport=websocket"
+	big := ws.MaskFrame(ws.NewTextFrame([]byte("4" + strings.Repeat("x", 1e6))))
+	half := strings.Repeat("y", 600_000)
+	for i := 0; i < 20; i++ {
+		for _, fragmented := range []bool{false, true} {
+			w := dialWS(t, url)
+			w.readText()
+			var err error
+			if fragmented { // two fragments that pass the limit together
+				err = ws.WriteFrame(w.c, ws.MaskFrame(ws.NewFrame(ws.OpText, false, []byte("4"+half))))
+				if err == nil {
+					err = ws.WriteFrame(w.c, ws.MaskFrame(ws.NewFrame(ws.OpContinuation, true, []byte(half))))
+				}
+			} else {
+				err = ws.WriteFrame(w.c, big)
+			}
+			if err != nil {
+				t.Fatalf("try %d: write: %v", i, err)
+			}
+			op, p := w.read()
+			if op != ws.OpClose {
+				t.Fatalf("try %d: got %v, want close", i, op)
+			}
+			if code, _ := ws.ParseCloseFrameData(p); code != ws.StatusMessageTooBig {
+				t.Fatalf("try %d (fragmented %v): close code %d, want 1009", i, fragmented, code)
+			}
+			w.c.Close()
+		}
+	}
+}
+
+// Any oversize header section gets 431, however large: the connection is drained after the
+// answer instead of reset.
+func TestOversizeHeadGets431(t *testing.T) {
+	_, l := startListener(t, Options{}, ListenConfig{}, newEcho())
+	for _, size := range []int{17 << 10, 1 << 20, 16 << 20} {
+		// As a plain client does: the whole request, then the answer. Were the connection
+		// closed over the unread rest of the head, the write would fail with a reset.
+		r := dialRaw(t, l.Addr())
+		r.send("GET /x HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", size) + "\r\n\r\n")
+		resp, _ := r.response()
+		if resp.StatusCode != 431 {
+			t.Fatalf("%d-byte head: status %d, want 431", size, resp.StatusCode)
+		}
+	}
+}
+
+// A client that pipelines requests and never reads the answers: the server stops reading it
+// at WriteSoftLimit, so its heap grows by about that, then closes it after StallTimeout.
+// Margin: 24 MiB of heap growth, against the hundreds of MiB the flood asks to be answered.
+func TestPipelinedAnswersNeverReadAreBounded(t *testing.T) {
+	_, l := startListener(t, Options{}, ListenConfig{WriteSoftLimit: 256 << 10, StallTimeout: 500 * time.Millisecond}, newEcho())
+	before := heapInUse()
+	c, err := net.Dial("tcp", l.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	chunk := []byte(strings.Repeat("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 8192))
+	sent := flood(c, chunk, time.Second)
+	grown := int64(heapInUse()) - int64(before)
+	t.Logf("sent %d MiB of requests; server heap grew %d KiB", sent>>20, grown>>10)
+	if grown > 24<<20 {
+		t.Fatalf("server heap grew %d MiB for a client that does not read", grown>>20)
+	}
+	if l.Stats().ReadStopped.Load() == 0 {
+		t.Fatal("the connection was never stopped")
+	}
+	waitFor(t, "stalled connection closed", 5*time.Second, func() bool { return l.Stats().StalledClosed.Load() > 0 })
+}
+
+// GETs pipelined behind a parked long-poll GET wait in the kernel, not in the server.
+func TestPipelinedBehindParkedGETAreBounded(t *testing.T) {
+	_, l := startListener(t, Options{}, ListenConfig{}, newEcho())
+	sid := handshakePolling(t, l.Addr(), eioPath)
+	before := heapInUse()
+	c, err := net.Dial("tcp", l.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	req := get(eioPath + "?EIO=4&transport=polling&sid=" + sid)
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	sent := flood(c, []byte(strings.Repeat(req, 4096)), time.Second)
+	grown := int64(heapInUse()) - int64(before)
+	t.Logf("sent %d MiB behind a parked GET; server heap grew %d KiB", sent>>20, grown>>10)
+	if grown > 16<<20 {
+		t.Fatalf("server heap grew %d MiB behind a parked GET", grown>>20)
+	}
+}
+
+// A WebSocket client that sends pings and never reads the pongs.
+func TestPongsNeverReadAreBounded(t *testing.T) {
+	_, l := startListener(t, Options{}, ListenConfig{WriteSoftLimit: 256 << 10, StallTimeout: 500 * time.Millisecond}, newEcho())
+	w := dialWS(t, "ws://"+l.Addr()+eioPath+"?EIO=4&transport=websocket")
+	w.readText()
+	before := heapInUse()
+	ping := ws.MustCompileFrame(ws.MaskFrame(ws.NewPingFrame([]byte(strings.Repeat("p", 125)))))
+	sent := flood(w.c, []byte(strings.Repeat(string(ping), 512)), time.Second)
+	grown := int64(heapInUse()) - int64(before)
+	t.Logf("sent %d MiB of pings; server heap grew %d KiB", sent>>20, grown>>10)
+	if grown > 24<<20 {
+		t.Fatalf("server heap grew %d MiB for pongs nobody reads", grown>>20)
+	}
+	waitFor(t, "stalled WebSocket closed", 5*time.Second, func() bool { return l.Stats().StalledClosed.Load() > 0 })
+}
+
+// Slow and silent clients are cut: 408 for a head or a body that does not arrive in time,
+// a plain close for an idle keep-alive connection. Parked polls are not idle.
+func TestHTTPTimeouts(t *testing.T) {
+	cfg := ListenConfig{HeaderTimeout: 300 * time.Millisecond, BodyTimeout: 300 * time.Millisecond, IdleTimeout: 300 * time.Millisecond}
+	_, l := startListener(t, Options{}, cfg, newEcho())
+	expect408 := func(t *testing.T, r *rawConn) {
+		t.Helper()
+		_ = r.c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		resp, _ := r.response()
+		if resp.StatusCode != 408 {
+			t.Fatalf("status %d, want 408", resp.StatusCode)
+		}
+	}
+	t.Run("slow head", func(t *testing.T) {
+		r := dialRaw(t, l.Addr())
+		r.send("GET /healthz HTTP/1.1\r\n")
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { // one header byte every 50 ms: a slowloris
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+				if _, err := r.c.Write([]byte{'a' + byte(i%26)}); err != nil {
+					return
+				}
+			}
+		}()
+		expect408(t, r)
+		close(stop)
+		wg.Wait()
+	})
+	t.Run("silent", func(t *testing.T) { expect408(t, dialRaw(t, l.Addr())) })
+	t.Run("slow body", func(t *testing.T) {
+		r := dialRaw(t, l.Addr())
+		r.send("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly-some")
+		expect408(t, r)
+	})
+	t.Run("idle keep-alive", func(t *testing.T) {
+		r := dialRaw(t, l.Addr())
+		r.send(get("/healthz"))
+		if resp, _ := r.response(); resp.StatusCode != 200 {
+			t.Fatal(resp.Status)
+		}
+		_ = r.c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		if n, err := r.br.ReadByte(); err != io.EOF {
+			t.Fatalf("idle connection: read %v %v, want EOF", n, err)
+		}
+	})
+	t.Run("parked poll is not idle", func(t *testing.T) {
+		sid := handshakePolling(t, l.Addr(), eioPath)
+		r := dialRaw(t, l.Addr())
+		r.send(get(eioPath + "?EIO=4&transport=polling&sid=" + sid))
+		_ = r.c.SetReadDeadline(time.Now().Add(time.Second))
+		if _, err := r.br.ReadByte(); err == nil || !strings.Contains(err.Error(), "timeout") {
+			t.Fatalf("parked GET answered or closed: %v", err)
+		}
+	})
+	if n := l.Stats().TimedOut.Load(); n < 4 {
+		t.Fatalf("TimedOut = %d, want 4", n)
+	}
+}
+
+// A paused session is not read: its messages wait (in the kernel) until Resume, then come
+// in order.
+func TestPauseStopsReadingWebSocket(t *testing.T) {
+	r := &recorder{closes: make(chan CloseReason, 4)}
+	var paused sync.WaitGroup
+	paused.Add(1)
+	var sess *Session
+	r.onMsg = func(s *Session, data []byte) {
+		if string(data) == "stop" {
+			sess = s
+			s.Pause()
+			paused.Done()
+		}
+	}
+	_, l := startListener(t, Options{}, ListenConfig{}, r)
+	w := dialWS(t, "ws://"+l.Addr()+eioPath+"?EIO=4&transport=websocket")
+	w.readText()
+	w.sendText("4stop")
+	for i := 0; i < 50; i++ {
+		w.sendText(fmt.Sprintf("4m%d", i))
+	}
+	paused.Wait()
+	time.Sleep(200 * time.Millisecond) // time for the 50 messages to arrive, were they read
+	r.mu.Lock()
+	n := len(r.msgs)
+	r.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d messages delivered to a paused session, want 1", n)
+	}
+	if l.Stats().ReadStopped.Load() == 0 {
+		t.Fatal("the paused connection was not taken out of the read set")
+	}
+	// The engine found the loops' epoll descriptors in gnet: if a gnet upgrade moves them,
+	// this fails instead of read control silently doing nothing.
+	l.epfds.Range(func(_, v any) bool {
+		if v.(int) < 0 {
+			t.Fatal("an event loop's epoll descriptor was not found in gnet")
+		}
+		return true
+	})
+	sess.Resume()
+	waitFor(t, "messages after Resume", 3*time.Second, func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.msgs) == 51
+	})
+	for i, m := range r.msgs[1:] {
+		if m != fmt.Sprintf("m%d", i) {
+			t.Fatalf("message %d is %q: order lost", i, m)
+		}
+	}
+}
