@@ -51,8 +51,9 @@ const (
 	// at most this much, so a body Scan has not refused is never longer than
 	// 2*max+MaxChunkFraming (Node caps chunk extensions at 16 KiB for
 	// CVE-2024-22019; Go's net/http has a similar allowance for
-	// CVE-2023-39326). Chunks of a few bytes each, as a client streaming tiny
-	// writes sends, stay well inside it; a flood of 1-byte chunks does not.
+	// CVE-2023-39326). Chunks of 5 bytes or more never reach it (a chunk
+	// costs 5 bytes of framing plus its size digits); 1-byte chunks do after
+	// about 4,000 of them.
 	MaxChunkFraming = 16 << 10
 )
 

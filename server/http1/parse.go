@@ -78,7 +78,8 @@ type Request struct {
 	// ContentLength is the Content-Length value, -1 when absent. A request with
 	// neither Content-Length nor Chunked has no body.
 	ContentLength int64
-	// Chunked reports Transfer-Encoding: chunked (never together with Content-Length).
+	// Chunked reports Transfer-Encoding: chunked (never together with
+	// Content-Length): the body that follows the head is read with a ChunkedState.
 	Chunked bool
 	// KeepAlive reports whether the connection stays open after the response:
 	// HTTP/1.1 unless "Connection: close"; HTTP/1.0 only with "Connection: keep-alive".
