@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -145,4 +146,44 @@ func BenchmarkPollingResponse(b *testing.B) {
 		d = append(d, "\r\n"...)
 		dst = d
 	}
+}
+
+// BenchmarkChunked scans and decodes bodies: Node's streamed POST, one 64 KiB
+// chunk (the data is skipped, not looked at), and 8-byte chunks (mostly
+// framing); "drip" is Node's body arriving one byte per read.
+func BenchmarkChunked(b *testing.B) {
+	bodies := []struct {
+		name string
+		in   []byte
+	}{
+		{"node-streamed", []byte(nodeChunkedBody)},
+		{"one-64KiB-chunk", []byte("10000\r\n" + strings.Repeat("x", 64<<10) + "\r\n0\r\n\r\n")},
+		{"8-byte-chunks", []byte(strings.Repeat("8\r\n01234567\r\n", 8192) + "0\r\n\r\n")},
+	}
+	for _, c := range bodies {
+		work := bytes.Clone(c.in)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.in)))
+			for b.Loop() {
+				var st ChunkedState
+				done, n, err := st.Scan(c.in, 1<<20)
+				if !done || err != nil {
+					b.Fatal(done, err)
+				}
+				copy(work, c.in)
+				_ = DecodeChunkedInPlace(work[:n])
+			}
+		})
+	}
+	b.Run("drip", func(b *testing.B) {
+		in := []byte(nodeChunkedBody)
+		b.ReportAllocs()
+		for b.Loop() {
+			var st ChunkedState
+			for i := 1; i <= len(in); i++ {
+				_, _, _ = st.Scan(in[:i], 1<<20)
+			}
+		}
+	})
 }

@@ -19,15 +19,24 @@
 // is validated, so garbage is refused from its first line; a connection that
 // drips its head can keep FindHeadEnd's scanned offset instead (gnet#748).
 //
+// A chunked body (Request.Chunked) is checked incrementally by a
+// ChunkedState kept while the body is incomplete, then decoded in place:
+//
+//	done, m, err := st.Scan(buf[n:], maxBody) // resumes where it stopped
+//	// !done: wait; err: answer StatusFor(err) (400 or 413) and close.
+//	body := http1.DecodeChunkedInPlace(buf[n : n+m]) // then Discard(n + m)
+//
 // Supported: HTTP/1.0 and 1.1, origin/absolute/asterisk(/CONNECT authority)
-// targets, Content-Length bodies, keep-alive and pipelining, Connection token
-// lists, Upgrade: websocket, Expect: 100-continue, empty lines before the
-// request line. Reported but not decoded: Transfer-Encoding: chunked (no
-// chunked body decoder; the server may answer 411). Rejected, matching Node's
-// llhttp where it is strict and RFC 9112 where Node is lax: bare LF, obs-fold,
-// space before colon, control bytes, non-ASCII targets, duplicate
-// Content-Length, Content-Length with Transfer-Encoding, codings other than
-// chunked, HTTP/0.9 and HTTP/2.0 request lines, a missing or repeated Host.
+// targets, Content-Length and chunked bodies (trailers checked and dropped),
+// keep-alive and pipelining, Connection token lists, Upgrade: websocket,
+// Expect: 100-continue, empty lines before the request line. Rejected,
+// matching Node's llhttp where it is strict and RFC 9112 where Node is lax:
+// bare LF, obs-fold, space before colon, control bytes, non-ASCII targets,
+// repeated Content-Length (even equal), Content-Length with
+// Transfer-Encoding, a final coding other than chunked, chunked twice,
+// Transfer-Encoding in HTTP/1.0, codings before chunked (501), whitespace or
+// empty names in chunk extensions, HTTP/0.9 and HTTP/2.0 request lines, a
+// missing or repeated Host.
 // Any token is accepted as a method: Node answers 400 to methods llhttp does
 // not know (and to "get"), so the router decides. A Request is ~3.3 KB (the
 // header array): keep one per event loop, never one per connection.

@@ -139,3 +139,182 @@ func FuzzQueryValue(f *testing.F) {
 		}
 	})
 }
+
+// FuzzChunked checks Scan against refChunked, a whole-buffer reading of the
+// same grammar and limits written the other way round (line by line), and
+// that the result does not depend on how the bytes arrive.
+func FuzzChunked(f *testing.F) {
+	for _, tc := range chunkedCases {
+		f.Add([]byte(tc.in), uint32(caseMax(tc.max)), uint16(len(tc.in)/2))
+	}
+	for _, tc := range malformedChunkedCases {
+		f.Add([]byte(tc.in), uint32(caseMax(tc.max)), uint16(len(tc.in)/2))
+	}
+	f.Add([]byte(nodeChunkedBody+nodeChunkedBody), uint32(1e6), uint16(7))
+	f.Add([]byte(strings.Repeat("1\r\nx\r\n", 100)+"0\r\n\r\n"), uint32(50), uint16(0))
+	f.Fuzz(func(t *testing.T, data []byte, max uint32, split uint16) {
+		m := int64(max % (1 << 20))
+		var st ChunkedState
+		done, n, err := st.Scan(data, m)
+		if n < 0 || n > len(data) || (done || err != nil) && done == (err != nil) || !done && n != 0 {
+			t.Fatalf("Scan = %v, %d, %v", done, n, err)
+		}
+		refOK, refN, refBody := refChunked(data, m)
+		if done != refOK || done && n != refN {
+			t.Fatalf("Scan = %v, %d, %v; reference %v, %d", done, n, err, refOK, refN)
+		}
+		// In two pieces.
+		k := int(split) % (len(data) + 1)
+		var st2 ChunkedState
+		done2, n2, err2 := st2.Scan(data[:k], m)
+		if !done2 && err2 == nil {
+			done2, n2, err2 = st2.Scan(data, m)
+		}
+		if done2 != done || n2 != n || err2 != err {
+			t.Fatalf("split at %d: %v, %d, %v; whole: %v, %d, %v", k, done2, n2, err2, done, n, err)
+		}
+		if len(data) <= 300 {
+			if _, d, c, e := scanDrip(t, data, m); d != done || c != n || e != err {
+				t.Fatalf("drip: %v, %d, %v; whole: %v, %d, %v", d, c, e, done, n, err)
+			}
+		}
+		if !done {
+			return
+		}
+		if int64(n) > 2*m+MaxChunkFraming {
+			t.Fatalf("body of %d bytes for max %d", n, m)
+		}
+		buf := bytes.Clone(data)
+		body := DecodeChunkedInPlace(buf[:n])
+		if !bytes.Equal(body, refBody) || int64(len(body)) > m || !within(buf[:n], body) || !bytes.Equal(buf[n:], data[n:]) {
+			t.Fatalf("decoded %q, reference %q", body, refBody)
+		}
+	})
+}
+
+// refChunked is the reference for FuzzChunked: whether data starts with a
+// complete chunked body Scan must accept, its length and its content.
+func refChunked(data []byte, max int64) (ok bool, n int, body []byte) {
+	pos, declared := 0, int64(0)
+	// framingOK checks the framing up to end against the data declared.
+	framingOK := func(end int) bool { return int64(end)-declared <= MaxChunkFraming+declared }
+	line := func() ([]byte, bool) {
+		i := bytes.Index(data[pos:], []byte("\r\n"))
+		if i < 0 {
+			return nil, false
+		}
+		l := data[pos : pos+i]
+		pos += i + 2
+		return l, !bytes.ContainsAny(l, "\r\n")
+	}
+	for {
+		l, good := line()
+		if !good || len(l) > MaxChunkLine || !framingOK(pos) {
+			return false, 0, nil
+		}
+		hex, ext, _ := bytes.Cut(l, []byte(";"))
+		if len(hex) == 0 || len(hex) < len(l) && !refExtensions(l[len(hex):]) {
+			return false, 0, nil
+		}
+		_ = ext
+		size := int64(0)
+		for _, c := range hex {
+			d := unhex(c)
+			if d > 15 || size >= 1<<59 {
+				return false, 0, nil
+			}
+			size = size*16 + int64(d)
+		}
+		if size > max-declared {
+			return false, 0, nil
+		}
+		declared += size
+		if size == 0 {
+			break
+		}
+		if len(data)-pos < int(size)+2 || string(data[pos+int(size):pos+int(size)+2]) != "\r\n" {
+			return false, 0, nil
+		}
+		body = append(body, data[pos:pos+int(size)]...)
+		pos += int(size) + 2
+		if !framingOK(pos) {
+			return false, 0, nil
+		}
+	}
+	for {
+		l, good := line()
+		if !good || !framingOK(pos) {
+			return false, 0, nil
+		}
+		if len(l) == 0 {
+			return true, pos, append([]byte{}, body...)
+		}
+		name, value, found := bytes.Cut(l, []byte(":"))
+		if !found || len(name) == 0 || strings.EqualFold(string(name), "content-length") ||
+			strings.EqualFold(string(name), "transfer-encoding") {
+			return false, 0, nil
+		}
+		for _, c := range name {
+			if !isToken[c] {
+				return false, 0, nil
+			}
+		}
+		for _, c := range value {
+			if c != '\t' && (c < ' ' || c == 0x7f) {
+				return false, 0, nil
+			}
+		}
+	}
+}
+
+// refExtensions reports whether ext is *( ";" token [ "=" ( token / quoted-string ) ] ).
+func refExtensions(ext []byte) bool {
+	token := func(s []byte) int {
+		i := 0
+		for i < len(s) && isToken[s[i]] {
+			i++
+		}
+		return i
+	}
+	for len(ext) > 0 {
+		if ext[0] != ';' {
+			return false
+		}
+		ext = ext[1:]
+		i := token(ext)
+		if i == 0 {
+			return false
+		}
+		ext = ext[i:]
+		if len(ext) == 0 || ext[0] != '=' {
+			continue
+		}
+		ext = ext[1:]
+		if len(ext) > 0 && ext[0] == '"' {
+			j := 1
+			for ; j < len(ext) && ext[j] != '"'; j++ {
+				c := ext[j]
+				if c == '\\' {
+					j++
+					if j == len(ext) || ext[j] != '\t' && (ext[j] < ' ' || ext[j] == 0x7f) {
+						return false
+					}
+					continue
+				}
+				if c != '\t' && (c < ' ' || c == 0x7f) {
+					return false
+				}
+			}
+			if j == len(ext) {
+				return false
+			}
+			ext = ext[j+1:]
+			continue
+		}
+		if i = token(ext); i == 0 {
+			return false
+		}
+		ext = ext[i:]
+	}
+	return true
+}

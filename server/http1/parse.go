@@ -22,13 +22,24 @@ var (
 	// ErrUnsupportedVersion means a well-formed version other than HTTP/1.0 and HTTP/1.1.
 	ErrUnsupportedVersion = errors.New("http1: unsupported HTTP version")
 	// ErrBadContentLength means a Content-Length that is not a plain decimal
-	// number, or that appears more than once (Node rejects duplicates even when equal).
+	// number of at most 18 digits; a list such as "5, 6" (or "5, 5") is one
+	// too, as llhttp refuses it (400).
 	ErrBadContentLength = errors.New("http1: bad Content-Length")
-	// ErrBadTransferEncoding means a Transfer-Encoding other than a single
-	// "chunked", or any Transfer-Encoding in an HTTP/1.0 request (RFC 9112 6.1).
-	ErrBadTransferEncoding = errors.New("http1: unsupported Transfer-Encoding")
+	// ErrDuplicateContentLength means two Content-Length lines, even with equal
+	// values: llhttp answers HPE_UNEXPECTED_CONTENT_LENGTH either way (400).
+	ErrDuplicateContentLength = errors.New("http1: duplicate Content-Length")
+	// ErrBadTransferEncoding means a Transfer-Encoding whose final coding is
+	// not chunked, that applies chunked twice or lists anything after it, that
+	// is empty or not a token list, or any Transfer-Encoding in an HTTP/1.0
+	// request: the body length cannot be determined (RFC 9112 6.1, 6.3), 400.
+	ErrBadTransferEncoding = errors.New("http1: bad Transfer-Encoding")
+	// ErrUnsupportedTransferCoding means a well-formed Transfer-Encoding ending
+	// in chunked with another coding before it ("gzip, chunked"). The framing
+	// is sound but the content would need a decoder the server lacks: RFC 9112
+	// 6.1 says 501. (Node accepts it and hands the still-encoded bytes on.)
+	ErrUnsupportedTransferCoding = errors.New("http1: unsupported transfer coding")
 	// ErrLengthConflict means both Content-Length and Transfer-Encoding: the
-	// request smuggling case of RFC 9112 6.1, rejected like Node does.
+	// request smuggling case of RFC 9112 6.1, rejected like Node does (400).
 	ErrLengthConflict = errors.New("http1: both Content-Length and Transfer-Encoding")
 	// ErrMissingHost means an HTTP/1.1 request without Host (Node 20's
 	// requireHostHeader default) or a request with two Host lines (RFC 9112 3.2).
@@ -67,7 +78,8 @@ type Request struct {
 	// ContentLength is the Content-Length value, -1 when absent. A request with
 	// neither Content-Length nor Chunked has no body.
 	ContentLength int64
-	// Chunked reports Transfer-Encoding: chunked (never together with Content-Length).
+	// Chunked reports Transfer-Encoding: chunked (never together with
+	// Content-Length): the body that follows the head is read with a ChunkedState.
 	Chunked bool
 	// KeepAlive reports whether the connection stays open after the response:
 	// HTTP/1.1 unless "Connection: close"; HTTP/1.0 only with "Connection: keep-alive".
@@ -214,7 +226,8 @@ func (r *Request) parse(b []byte) (int, error) {
 	}
 	pos = i + len("HTTP/1.1\r\n")
 
-	var hostSeen, teSeen, connClose, connKeepAlive, connUpgrade, upgradeWS bool
+	var hostSeen, connClose, connKeepAlive, connUpgrade, upgradeWS bool
+	var te teState
 	for {
 		if pos == len(b) {
 			return 0, ErrIncomplete
@@ -302,7 +315,7 @@ func (r *Request) parse(b []byte) (int, error) {
 		case 14:
 			if equalFoldLower(name, "content-length") {
 				if r.ContentLength >= 0 {
-					return 0, ErrBadContentLength
+					return 0, ErrDuplicateContentLength
 				}
 				n, ok := parseContentLength(value)
 				if !ok {
@@ -312,22 +325,23 @@ func (r *Request) parse(b []byte) (int, error) {
 			}
 		case 17:
 			if equalFoldLower(name, "transfer-encoding") {
-				// Only a single "chunked" coding: anything before it would need
-				// decoding we do not do, anything after it leaves the length
-				// undetermined (RFC 9112 6.3: 400 and close).
-				if teSeen || !equalFoldLower(value, "chunked") {
-					return 0, ErrBadTransferEncoding
+				if err := te.add(value); err != nil {
+					return 0, err
 				}
-				teSeen = true
 			}
 		}
 	}
-	if teSeen {
-		if r.Minor == 0 {
-			return 0, ErrBadTransferEncoding
-		}
+	if te.seen {
+		// Smuggling first: whatever else is wrong, two framings is the
+		// finding worth reporting.
 		if r.ContentLength >= 0 {
 			return 0, ErrLengthConflict
+		}
+		if r.Minor == 0 || !te.chunked {
+			return 0, ErrBadTransferEncoding
+		}
+		if te.other {
+			return 0, ErrUnsupportedTransferCoding
 		}
 		r.Chunked = true
 	}
@@ -338,6 +352,57 @@ func (r *Request) parse(b []byte) (int, error) {
 	// RFC 9110 7.8: a server must ignore Upgrade in an HTTP/1.0 request.
 	r.Upgrade = r.Minor == 1 && connUpgrade && upgradeWS
 	return pos, nil
+}
+
+// teState accumulates the codings of every Transfer-Encoding line of a head,
+// in order, as one list (RFC 9110 5.3).
+type teState struct {
+	seen    bool // a Transfer-Encoding line was present
+	chunked bool // the last coding so far is chunked
+	other   bool // a coding other than chunked came before it
+}
+
+// add appends the codings of one Transfer-Encoding value. Nothing, not even an
+// empty element, may follow chunked: llhttp refuses "chunked," and a second
+// Transfer-Encoding line after chunked, and RFC 9112 6.1 forbids chunked twice.
+// Empty elements before it are skipped as RFC 9110 5.6.1 asks (llhttp agrees),
+// but a value with no coding at all is refused (Node ignores an empty one).
+func (te *teState) add(v []byte) error {
+	te.seen = true
+	if te.chunked {
+		return ErrBadTransferEncoding
+	}
+	found := false
+	for len(v) > 0 {
+		elem, comma := v, false
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			elem, v, comma = v[:i], v[i+1:], true
+		} else {
+			v = v[len(v):]
+		}
+		elem = trimOWS(elem)
+		if len(elem) == 0 {
+			continue
+		}
+		for _, c := range elem {
+			if !isToken[c] {
+				return ErrBadTransferEncoding // parameters (";q=1") included: no coding we accept has any
+			}
+		}
+		found = true
+		if equalFoldLower(elem, "chunked") {
+			if comma {
+				return ErrBadTransferEncoding
+			}
+			te.chunked = true
+		} else {
+			te.other = true
+		}
+	}
+	if !found {
+		return ErrBadTransferEncoding
+	}
+	return nil
 }
 
 // parseVersion parses "HTTP/1.x\r\n" at the start of v, which may be cut short.

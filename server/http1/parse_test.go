@@ -242,6 +242,66 @@ func TestParseLimits(t *testing.T) {
 	}
 }
 
+// TestParseHeadTooLarge: a head over maxHead is ErrHeadTooLarge (431) as soon
+// as more than maxHead bytes are buffered, whatever its total size and however
+// it arrives, so the caller never has to buffer more than maxHead+1 bytes of
+// it. The 17 KiB and 1 MiB heads are what Node's http.request sends with one
+// huge header (the issue saw 431 for the first and a reset for the second).
+func TestParseHeadTooLarge(t *testing.T) {
+	var r Request
+	for _, size := range []int{17 << 10, 1 << 20} {
+		for _, shape := range []string{"one-value", "many-lines"} {
+			var b strings.Builder
+			b.WriteString("POST /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n")
+			for b.Len() < size {
+				if shape == "one-value" {
+					b.WriteString("X-Big: " + strings.Repeat("v", size-b.Len()) + "\r\n")
+				} else {
+					b.WriteString("X-Line: " + strings.Repeat("v", 1100) + "\r\n")
+				}
+			}
+			b.WriteString("\r\n")
+			head := []byte(b.String())
+			t.Run(fmt.Sprintf("%d/%s", size, shape), func(t *testing.T) {
+				want := ErrHeadTooLarge // fewer than MaxHeaders lines of 1.1 KiB fit either limit
+				for _, maxHead := range []int{0, 64 << 10} {
+					limit := maxHead
+					if limit == 0 {
+						limit = DefaultMaxHead
+					}
+					if limit >= len(head) {
+						continue
+					}
+					if _, err := Parse(head, &r, maxHead); err != want || StatusFor(err) != 431 {
+						t.Fatalf("whole, maxHead %d: %v, want %v", maxHead, err, want)
+					}
+					// Growing buffers, as reads append to what gnet holds: each
+					// call sees a longer prefix; the answer is ErrIncomplete up
+					// to maxHead bytes and the final error from the first
+					// longer one (or earlier, for too many lines).
+					for _, step := range []int{1, 1460, 64 << 10} {
+						if step == 1 && limit > DefaultMaxHead {
+							continue // quadratic: 2 G bytes parsed for a 64 KiB limit
+						}
+						got := error(ErrIncomplete)
+						n := 0
+						for got == ErrIncomplete && n < len(head) {
+							n = min(n+step, len(head))
+							_, got = Parse(head[:n], &r, maxHead)
+							if got == ErrIncomplete && n > limit {
+								t.Fatalf("step %d: ErrIncomplete with %d > %d bytes", step, n, limit)
+							}
+						}
+						if got != want || n > limit+step {
+							t.Fatalf("step %d, maxHead %d: %v after %d bytes, want %v by %d", step, maxHead, got, n, want, limit+step)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
 func TestRequestReuse(t *testing.T) {
 	var r Request
 	if _, err := Parse([]byte(firefoxWSUpgrade), &r, 0); err != nil {
@@ -309,6 +369,9 @@ func TestStatusFor(t *testing.T) {
 		nil: 0, ErrIncomplete: 0, ErrHeadTooLarge: 431, ErrTooManyHeaders: 431, ErrMalformed: 400,
 		ErrUnsupportedVersion: 400, ErrBadContentLength: 400, ErrBadTransferEncoding: 400,
 		ErrLengthConflict: 400, ErrMissingHost: 400, fmt.Errorf("wrapped: %w", ErrTooManyHeaders): 431,
+		ErrDuplicateContentLength: 400, ErrUnsupportedTransferCoding: 501, ErrBodyTooLarge: 413,
+		ErrBadChunkSize: 400, ErrChunkSizeOverflow: 400, ErrBadChunkExtension: 400, ErrChunkLineTooLong: 400,
+		ErrChunkCRLF: 400, ErrBadTrailer: 400, ErrChunkFraming: 400,
 		errors.New("other"): 400,
 	} {
 		if got := StatusFor(err); got != want {

@@ -54,16 +54,21 @@ func AppendDate(dst []byte, t time.Time) []byte {
 	return append(dst, "\r\n"...)
 }
 
-// StatusFor returns the status code to answer a Parse error with, as Node's
-// http server does: 431 for a head too large (ErrHeadTooLarge,
-// ErrTooManyHeaders), 400 for everything else. It returns 0 for nil and
-// ErrIncomplete, which are not answered.
+// StatusFor returns the status code to answer a Parse or ChunkedState.Scan
+// error with: 431 for a head too large (ErrHeadTooLarge, ErrTooManyHeaders,
+// as Node answers HPE_HEADER_OVERFLOW), 413 for ErrBodyTooLarge, 501 for
+// ErrUnsupportedTransferCoding (RFC 9112 6.1), 400 for everything else. It
+// returns 0 for nil and ErrIncomplete, which are not answered.
 func StatusFor(err error) int {
 	switch {
 	case err == nil, errors.Is(err, ErrIncomplete):
 		return 0
 	case errors.Is(err, ErrHeadTooLarge), errors.Is(err, ErrTooManyHeaders):
 		return 431
+	case errors.Is(err, ErrBodyTooLarge):
+		return 413
+	case errors.Is(err, ErrUnsupportedTransferCoding):
+		return 501
 	}
 	return 400
 }
