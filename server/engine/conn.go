@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/riptide-io/riptide/codec/wsframe"
+	"github.com/riptide-io/riptide/server/http1"
 	"github.com/riptide-io/riptide/server/internal/deadline"
 )
 
@@ -79,7 +80,13 @@ type connTimer struct {
 	kind   timerKind // loop-only
 	gen    uint32    // loop-only: bumped on every arm, so a stale expiry is recognised
 	since  int64     // loop-only: when the stall began (unix nanoseconds)
-	armGen atomic.Uint32
+	// chunked is the scan state of a chunked request body in progress (HTTP connections
+	// only, which are the ones with a timer: it costs an idle WebSocket nothing).
+	chunked  http1.ChunkedState
+	chunking bool
+	// continued: "100 Continue" was sent for the request in progress.
+	continued bool
+	armGen   atomic.Uint32
 	fired  atomic.Uint32 // the gen that expired, 0 when none
 	drain  atomic.Bool
 }
@@ -93,14 +100,39 @@ func (t *connTimer) Fire(time.Time) {
 	_ = t.c.Wake(nil)
 }
 
+func newConnTimer(c gnet.Conn) *connTimer {
+	t := &connTimer{c: c}
+	t.t.Init(t)
+	return t
+}
+
+// chunkState returns the scan state of the chunked body in progress, starting one if none
+// is. Event loop only.
+func (cs *connState) chunkState(c gnet.Conn) *http1.ChunkedState {
+	if cs.timer == nil {
+		cs.timer = newConnTimer(c)
+	}
+	if !cs.timer.chunking {
+		cs.timer.chunked = http1.ChunkedState{}
+		cs.timer.chunking = true
+	}
+	return &cs.timer.chunked
+}
+
+// endChunked forgets the chunked body's scan state (the body is complete or refused).
+func (cs *connState) endChunked() {
+	if cs.timer != nil {
+		cs.timer.chunking = false
+	}
+}
+
 // arm sets the connection's deadline to kind, d from now, unless it is already armed for
 // kind (a request head arriving in pieces keeps the deadline of its first byte). Event loop
 // only.
 func (l *Listener) arm(c gnet.Conn, cs *connState, kind timerKind, d time.Duration) {
 	t := cs.timer
 	if t == nil {
-		t = &connTimer{c: c}
-		t.t.Init(t)
+		t = newConnTimer(c)
 		cs.timer = t
 	} else if t.kind == kind {
 		return

@@ -33,6 +33,9 @@ func (l *Listener) httpTraffic(c gnet.Conn, cs *connState) gnet.Action {
 		}
 	}
 	l.startReading(c, cs)
+	if cs.timer == nil {
+		cs.timer = newConnTimer(c)
+	}
 	req := reqPool.Get().(*http1.Request)
 	defer reqPool.Put(req)
 	for {
@@ -48,10 +51,7 @@ func (l *Listener) httpTraffic(c gnet.Conn, cs *connState) gnet.Action {
 			return gnet.None
 		}
 		if err != nil {
-			status := 400
-			if errors.Is(err, http1.ErrHeadTooLarge) {
-				status = 431
-			}
+			status := http1.StatusFor(err)
 			writeSimple(c, status, "text/plain; charset=utf-8", []byte(http1.StatusText(status)), false, nil)
 			return l.drain(c, cs, ReasonTransportError)
 		}
@@ -123,19 +123,75 @@ const (
 	reqUpgraded                   // c now speaks WebSocket
 )
 
+// reqBody is a request's body as far as it has arrived.
+type reqBody struct {
+	data     []byte // the whole body (decoded in place when chunked); valid until Discard
+	size     int64  // its length, or its declared length while it is incomplete
+	total    int    // head and body bytes to discard once answered
+	complete bool
+}
+
 // serveRequest answers one parsed request head at the start of buf (head length n).
 func (l *Listener) serveRequest(c gnet.Conn, cs *connState, req *http1.Request, buf []byte, n int) (reqOutcome, gnet.Action) {
-	if req.Chunked {
-		// Neither engine.io-client nor browsers chunk polling bodies; refuse rather than guess.
-		writeSimple(c, 411, "text/plain; charset=utf-8", []byte(http1.StatusText(411)), false, nil)
+	srv := l.match(req.Target)
+	limit := int64(maxOtherBody)
+	if srv != nil {
+		limit = srv.opts.MaxHTTPBufferSize
+	}
+	b, err := l.body(c, cs, req, buf, n, limit)
+	if err != nil {
+		// Malformed chunked framing; a body over the limit is answered by the handlers.
+		status := http1.StatusFor(err)
+		writeSimple(c, status, "text/plain; charset=utf-8", []byte(http1.StatusText(status)), false, nil)
 		return reqDone, l.drain(c, cs, ReasonTransportError)
 	}
-	cl := int(max(req.ContentLength, 0))
-	srv := l.match(req.Target)
-	if srv == nil {
-		return l.serveOther(c, req, buf, n, cl)
+	if req.ExpectContinue && !b.complete && len(buf) == n && !cs.timer.continued {
+		// curl sends "Expect: 100-continue" before a body over 1 KiB and waits a second
+		// for this; Node's http server answers it by itself.
+		_, _ = c.Write(continueLine)
+		cs.timer.continued = true
 	}
-	return srv.serve(l, c, cs, req, buf, n, cl)
+	if srv == nil {
+		return l.serveOther(c, cs, req, b)
+	}
+	return srv.serve(l, c, cs, req, buf, n, b)
+}
+
+var continueLine = []byte("HTTP/1.1 100 Continue\r\n\r\n")
+
+// maxOtherBody bounds the bodies of requests for the HTTP hook.
+const maxOtherBody = 1 << 20
+
+// body finds the request's body after its head: by Content-Length, or by scanning its
+// chunked framing (resumed across calls in the connection's scan state, so a body that
+// drips in is scanned once). A chunked body over limit comes back incomplete with a size
+// over limit, as a Content-Length over it does.
+func (l *Listener) body(c gnet.Conn, cs *connState, req *http1.Request, buf []byte, n int, limit int64) (reqBody, error) {
+	if !req.Chunked {
+		cl := int(max(req.ContentLength, 0))
+		b := reqBody{size: int64(cl), total: n + cl, complete: len(buf) >= n+cl}
+		if b.complete {
+			b.data = buf[n : n+cl]
+			cs.timer.continued = false
+		}
+		return b, nil
+	}
+	st := cs.chunkState(c)
+	done, m, err := st.Scan(buf[n:], limit)
+	if errors.Is(err, http1.ErrBodyTooLarge) {
+		cs.endChunked()
+		return reqBody{size: limit + 1, total: len(buf)}, nil
+	}
+	if err != nil || !done {
+		if err != nil {
+			cs.endChunked()
+		}
+		return reqBody{}, err
+	}
+	cs.endChunked()
+	cs.timer.continued = false
+	data := http1.DecodeChunkedInPlace(buf[n : n+m])
+	return reqBody{data: data, size: int64(len(data)), total: n + m, complete: true}, nil
 }
 
 func (l *Listener) match(target []byte) *Server {
@@ -148,17 +204,17 @@ func (l *Listener) match(target []byte) *Server {
 }
 
 // serveOther answers a non-Engine.IO request through the HTTP hook.
-func (l *Listener) serveOther(c gnet.Conn, req *http1.Request, buf []byte, n, cl int) (reqOutcome, gnet.Action) {
-	if cl > 1<<20 {
+func (l *Listener) serveOther(c gnet.Conn, cs *connState, req *http1.Request, b reqBody) (reqOutcome, gnet.Action) {
+	if b.size > maxOtherBody {
 		writeSimple(c, 413, "text/plain; charset=utf-8", []byte(http1.StatusText(413)), false, nil)
-		return reqDone, gnet.Close
+		return reqDone, l.drain(c, cs, ReasonTransportError)
 	}
-	if len(buf) < n+cl {
+	if !b.complete {
 		return reqWait, gnet.None
 	}
 	resp := HTTPResponse{Status: 404, Body: []byte("Not Found")}
 	if l.cfg.HTTP != nil {
-		resp = l.cfg.HTTP(req, buf[n:n+cl])
+		resp = l.cfg.HTTP(req, b.data)
 	}
 	if resp.Status == 0 {
 		resp.Status = 200
@@ -175,28 +231,24 @@ func (l *Listener) serveOther(c gnet.Conn, req *http1.Request, buf []byte, n, cl
 		body = nil
 	}
 	writeSimple(c, resp.Status, resp.ContentType, body, req.KeepAlive, extra)
-	_, _ = c.Discard(n + cl)
-	if !req.KeepAlive {
-		return reqDone, gnet.Close
-	}
-	return reqDone, gnet.None
+	return l.finish(c, req, b.total)
 }
 
 // serve answers one request for this Engine.IO server, following engine.io's
 // handleRequest/handleUpgrade and verify.
-func (srv *Server) serve(l *Listener, c gnet.Conn, cs *connState, req *http1.Request, buf []byte, n, cl int) (reqOutcome, gnet.Action) {
+func (srv *Server) serve(l *Listener, c gnet.Conn, cs *connState, req *http1.Request, buf []byte, n int, b reqBody) (reqOutcome, gnet.Action) {
 	opts := &srv.opts
 	scratch := bytebufferpool.Get()
 	defer bytebufferpool.Put(scratch)
 	origin := req.HeaderValue("Origin")
 	if opts.CORS != nil {
 		if bytes.Equal(req.Method, []byte("OPTIONS")) && !req.Upgrade {
-			if len(buf) < n+cl {
+			if !b.complete {
 				return reqWait, gnet.None
 			}
 			scratch.B = opts.CORS.appendPreflight(scratch.B[:0], origin, req.HeaderValue("Access-Control-Request-Headers"))
 			writeSimple(c, 204, "", nil, req.KeepAlive, scratch.B)
-			return l.finish(c, req, n+cl)
+			return l.finish(c, req, b.total)
 		}
 		scratch.B = opts.CORS.appendCORS(scratch.B[:0], origin)
 	}
@@ -252,12 +304,11 @@ func (srv *Server) serve(l *Listener, c gnet.Conn, cs *connState, req *http1.Req
 			return reqDone, gnet.Close
 		}
 		body := appendErrorJSON(nil, code, msg)
-		whole := len(buf) >= n+cl
-		writeSimple(c, code.Status(), "application/json", body, req.KeepAlive && whole, cors)
-		if !whole {
-			return reqDone, gnet.Close
+		writeSimple(c, code.Status(), "application/json", body, req.KeepAlive && b.complete, cors)
+		if !b.complete {
+			return reqDone, l.drain(c, cs, ReasonTransportError)
 		}
-		return l.finish(c, req, n+cl)
+		return l.finish(c, req, b.total)
 	}
 
 	if req.Upgrade {
@@ -273,23 +324,23 @@ func (srv *Server) serve(l *Listener, c gnet.Conn, cs *connState, req *http1.Req
 	case bytes.Equal(req.Method, []byte("GET")):
 		return l.pollGet(c, cs, sess, req, n, cors)
 	case bytes.Equal(req.Method, []byte("POST")):
-		if int64(cl) > opts.MaxHTTPBufferSize {
+		if b.size > opts.MaxHTTPBufferSize {
 			// Checked from the length header, before buffering the body. The reference
 			// answers 413 and keeps the session; the body is never read, so this
 			// connection drains and closes.
 			writeSimple(c, 413, "", nil, false, cors)
 			return reqDone, l.drain(c, cs, ReasonTransportError)
 		}
-		if len(buf) < n+cl {
+		if !b.complete {
 			return reqWait, gnet.None
 		}
-		return l.pollPost(c, cs, sess, req, buf[n:n+cl], n+cl, cors)
+		return l.pollPost(c, cs, sess, req, b.data, b.total, cors)
 	default:
-		if len(buf) < n+cl {
+		if !b.complete {
 			return reqWait, gnet.None
 		}
 		writeSimple(c, 500, "", nil, req.KeepAlive, cors)
-		return l.finish(c, req, n+cl)
+		return l.finish(c, req, b.total)
 	}
 }
 
