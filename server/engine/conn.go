@@ -75,20 +75,20 @@ const drainTime = 2 * time.Second
 // goroutine: it closes a drained connection, and otherwise wakes the loop, which acts on the
 // expiry (writes 408, closes, or looks at a stalled connection again).
 type connTimer struct {
-	t      deadline.Timer
-	c      gnet.Conn
-	kind   timerKind // loop-only
-	gen    uint32    // loop-only: bumped on every arm, so a stale expiry is recognised
-	since  int64     // loop-only: when the stall began (unix nanoseconds)
+	t     deadline.Timer
+	c     gnet.Conn
+	kind  timerKind // loop-only
+	gen   uint32    // loop-only: bumped on every arm, so a stale expiry is recognised
+	since int64     // loop-only: when the stall began (unix nanoseconds)
 	// chunked is the scan state of a chunked request body in progress (HTTP connections
 	// only, which are the ones with a timer: it costs an idle WebSocket nothing).
 	chunked  http1.ChunkedState
 	chunking bool
 	// continued: "100 Continue" was sent for the request in progress.
 	continued bool
-	armGen   atomic.Uint32
-	fired  atomic.Uint32 // the gen that expired, 0 when none
-	drain  atomic.Bool
+	armGen    atomic.Uint32
+	fired     atomic.Uint32 // the gen that expired, 0 when none
+	drain     atomic.Bool
 }
 
 func (t *connTimer) Fire(time.Time) {
