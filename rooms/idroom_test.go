@@ -107,3 +107,33 @@ func countOf(s []string, v string) (n int) {
 	}
 	return n
 }
+
+// Recovery with a room named like a socket id: what was sent to the id while the socket was
+// away is replayed to it, and once back it shares the room with the joiner again.
+func TestRecoveryWithARoomNamedLikeASocketID(t *testing.T) {
+	a := NewMemory(nil, MemoryOptions{Recovery: true})
+	owner, joiner := &member{id: "A"}, &member{id: "B"}
+	a.AddAll(owner, []Room{"A", "r"})
+	a.AddAll(joiner, []Room{"B", "A"})
+	first := &Packet{Type: 2, Data: []byte(`["m",1]`), ID: -1}
+	a.Broadcast(first, &Options{Rooms: []Room{"A"}})
+	offset := string(first.Data[len(`["m",1,"`) : len(first.Data)-2])
+	a.PersistSession(&Session{SID: "A", PID: "pA", Rooms: a.SocketRooms("A")})
+	a.DelAll(owner)
+
+	a.Broadcast(&Packet{Type: 2, Data: []byte(`["m",2]`), ID: -1}, &Options{Rooms: []Room{"A"}})
+	a.Broadcast(&Packet{Type: 2, Data: []byte(`["m",3]`), ID: -1}, &Options{Except: []Room{"A"}})
+	if got := received([]*member{owner, joiner}); got != "[A:1 B:2]" {
+		t.Fatalf("while A is away: %s", got)
+	}
+	s, _ := a.RestoreSession("pA", offset)
+	if s == nil || len(s.MissedPackets) != 1 || string(s.MissedPackets[0].Data[:len(`["m",2`)]) != `["m",2` {
+		t.Fatalf("restored %+v", s)
+	}
+	back := &member{id: "A"}
+	a.AddAll(back, s.Rooms)
+	a.Broadcast(&Packet{Type: 2, Data: []byte(`["m",4]`), ID: -1}, &Options{Rooms: []Room{"A"}})
+	if got := received([]*member{back, joiner}); got != "[A:1 B:3]" {
+		t.Fatalf("after the restore: %s", got)
+	}
+}
