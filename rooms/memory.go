@@ -205,8 +205,9 @@ func (e *memberEntry) del(r Room) bool {
 }
 
 // compact squeezes the holes out of rooms, keeping the order. It runs when the holes
-// outnumber the rooms, so its cost is paid for by the leaves that made them. A socket back
-// to a few rooms loses its index, and its backing array when that is mostly empty.
+// outnumber the rooms, so its cost is paid for by the leaves that made them, and once more
+// when the socket is back to indexAt/2 rooms: then it loses its index, and its backing
+// array when that is mostly empty.
 func (e *memberEntry) compact() {
 	n := 0
 	for i, r := range e.rooms {
@@ -563,7 +564,7 @@ func (a *Memory) Rooms() []Room {
 	for i := range a.members {
 		ms, rs := &a.members[i], &a.rooms[i]
 		ms.mu.RLock()
-		rs.mu.RLock() // the one place holding both: member shard first, as a join does
+		rs.mu.RLock() // the one place holding two locks: member shard first (see Memory)
 		for id := range ms.m {
 			if !rs.has(id) {
 				out = append(out, id)
