@@ -32,8 +32,12 @@ const shardCount = 32
 //
 // Rooms live in shardCount shards keyed by room name, members in shardCount shards keyed by
 // socket id. A socket's own id room has no room entry: it is answered from the member shard,
-// which every socket has an entry in anyway. Locks: a broadcast takes one shard's read lock at
-// a time; a join takes the member shard, then room shards, never two room shards at once.
+// which every socket has an entry in anyway. A room named like a socket id is then the union
+// of the room entry (other sockets that joined it) and the socket itself.
+//
+// Locks: a broadcast takes one shard's read lock at a time; a join takes the member shard,
+// releases it, then takes room shards one at a time. Only Rooms holds two: a member shard,
+// then the room shard of the same index. Nothing takes a member shard under a room shard.
 type Memory struct {
 	opts    MemoryOptions
 	deliver Deliverer
@@ -93,17 +97,21 @@ func (rs *roomShard) del(room Room, m Member) {
 	}
 }
 
-// each calls f for each member of room and reports whether the room exists. Caller holds mu.
-func (rs *roomShard) each(room Room, f func(Member)) bool {
+// each calls f for each member of room. Caller holds mu.
+func (rs *roomShard) each(room Room, f func(Member)) {
 	if m, ok := rs.solo[room]; ok {
 		f(m)
-		return true
+		return
 	}
-	set := rs.m[room]
-	for m := range set {
+	for m := range rs.m[room] {
 		f(m)
 	}
-	return set != nil
+}
+
+// has reports whether room has an entry here. Caller holds mu.
+func (rs *roomShard) has(room Room) bool {
+	_, solo := rs.solo[room]
+	return solo || rs.m[room] != nil
 }
 
 type memberShard struct {
@@ -111,11 +119,128 @@ type memberShard struct {
 	m  map[SocketID]*memberEntry
 }
 
-// memberEntry is one socket's membership: rooms besides its own id room, usually a handful,
-// so a slice beats a set.
+// indexAt is how many rooms a socket holds before its entry gets an index: up to it a
+// linear scan is cheaper than a map (and costs no memory), past it the scan made joins
+// quadratic (100,000 joins from one socket took 42.7 s).
+const indexAt = 16
+
+// memberEntry is one socket's membership: the rooms it joined besides its own id room, in
+// join order (Node's socket.rooms is an ordered set). Usually a handful, so a slice beats a
+// set: the entry is 48 bytes. Past indexAt rooms, at maps each room to its slot in rooms;
+// a leave then leaves a hole (a slot whose room does not map back to it), and the holes are
+// squeezed out once they outnumber the rooms, so join and leave are O(1) amortised.
 type memberEntry struct {
 	m     Member
 	rooms []Room
+	at    map[Room]int
+}
+
+// live reports whether slot i of e.rooms holds a room the socket is in.
+func (e *memberEntry) live(i int) bool {
+	if e.at == nil {
+		return true
+	}
+	j, ok := e.at[e.rooms[i]]
+	return ok && j == i
+}
+
+// has reports whether the socket is in r (its own id room aside).
+func (e *memberEntry) has(r Room) bool {
+	if e.at != nil {
+		_, ok := e.at[r]
+		return ok
+	}
+	return slices.Contains(e.rooms, r)
+}
+
+// count is the number of rooms the socket joined (its own id room aside).
+func (e *memberEntry) count() int {
+	if e.at != nil {
+		return len(e.at)
+	}
+	return len(e.rooms)
+}
+
+// add puts r at the end and reports whether it was new.
+func (e *memberEntry) add(r Room) bool {
+	if e.has(r) {
+		return false
+	}
+	e.rooms = append(e.rooms, r)
+	switch {
+	case e.at != nil:
+		e.at[r] = len(e.rooms) - 1
+	case len(e.rooms) > indexAt:
+		e.at = make(map[Room]int, 2*len(e.rooms))
+		for i, x := range e.rooms {
+			e.at[x] = i
+		}
+	}
+	return true
+}
+
+// del takes r out and reports whether the socket was in it.
+func (e *memberEntry) del(r Room) bool {
+	if e.at == nil {
+		i := slices.Index(e.rooms, r)
+		if i < 0 {
+			return false
+		}
+		e.rooms = slices.Delete(e.rooms, i, i+1)
+		return true
+	}
+	i, ok := e.at[r]
+	if !ok {
+		return false
+	}
+	delete(e.at, r)
+	e.rooms[i] = "" // a hole: "" maps elsewhere or nowhere; the name's memory goes now
+	if i == len(e.rooms)-1 {
+		e.rooms = e.rooms[:i]
+	}
+	if holes := len(e.rooms) - len(e.at); holes > len(e.at) || len(e.at) <= indexAt/2 {
+		e.compact()
+	}
+	return true
+}
+
+// compact squeezes the holes out of rooms, keeping the order. It runs when the holes
+// outnumber the rooms, so its cost is paid for by the leaves that made them, and once more
+// when the socket is back to indexAt/2 rooms: then it loses its index, and its backing
+// array when that is mostly empty.
+func (e *memberEntry) compact() {
+	n := 0
+	for i, r := range e.rooms {
+		if j, ok := e.at[r]; ok && j == i {
+			e.rooms[n] = r
+			e.at[r] = n
+			n++
+		}
+	}
+	clear(e.rooms[n:])
+	e.rooms = e.rooms[:n]
+	if n <= indexAt/2 {
+		e.at = nil
+	}
+	if cap(e.rooms) > 4*indexAt && cap(e.rooms) > 4*n {
+		e.rooms = slices.Clone(e.rooms)
+		if e.at != nil { // a map keeps its buckets after deletes: rebuild it at its size
+			at := make(map[Room]int, len(e.at))
+			for k, v := range e.at {
+				at[k] = v
+			}
+			e.at = at
+		}
+	}
+}
+
+// each calls f for each room the socket joined, in join order.
+func (e *memberEntry) each(f func(Room)) {
+	for i, r := range e.rooms {
+		if e.live(i) {
+			f(r)
+		}
+	}
 }
 
 type storedPacket struct {
@@ -167,19 +292,16 @@ func (a *Memory) AddAll(m Member, rooms []Room) {
 		e = &memberEntry{m: m}
 		ms.m[id] = e
 	}
-	var added []Room
+	var buf [4]Room // a join names one room or a few: no allocation for the list
+	added := buf[:0]
 	for _, r := range rooms {
-		if r == id || slices.Contains(e.rooms, r) {
-			continue
+		if r != id && e.add(r) {
+			added = append(added, r)
 		}
-		e.rooms = append(e.rooms, r)
-		added = append(added, r)
 	}
 	ms.mu.Unlock()
 	if stale != nil {
-		for _, r := range stale.rooms {
-			a.delFromRoom(stale.m, r)
-		}
+		stale.each(func(r Room) { a.delFromRoom(stale.m, r) })
 	}
 	for _, r := range added {
 		rs := &a.rooms[shardOf(r)]
@@ -198,13 +320,7 @@ func (a *Memory) Del(m Member, room Room) {
 	ms := &a.members[shardOf(id)]
 	ms.mu.Lock()
 	e := ms.m[id]
-	found := false
-	if e != nil && e.m == m {
-		if i := slices.Index(e.rooms, room); i >= 0 {
-			e.rooms = slices.Delete(e.rooms, i, i+1)
-			found = true
-		}
-	}
+	found := e != nil && e.m == m && e.del(room)
 	ms.mu.Unlock()
 	if found {
 		a.delFromRoom(m, room)
@@ -230,9 +346,7 @@ func (a *Memory) DelAll(m Member) {
 	}
 	delete(ms.m, id)
 	ms.mu.Unlock()
-	for _, r := range e.rooms {
-		a.delFromRoom(m, r)
-	}
+	e.each(func(r Room) { a.delFromRoom(m, r) })
 }
 
 // LocalMember returns the socket with id if it is on this node, else nil. Safe for
@@ -240,8 +354,10 @@ func (a *Memory) DelAll(m Member) {
 func (a *Memory) LocalMember(id SocketID) Member { return a.member(id) }
 
 // member returns the socket with id, if it is here.
-func (a *Memory) member(id SocketID) Member {
-	ms := &a.members[shardOf(id)]
+func (a *Memory) member(id SocketID) Member { return a.members[shardOf(id)].get(id) }
+
+// get returns the socket with id, if it is in this shard.
+func (ms *memberShard) get(id SocketID) Member {
 	ms.mu.RLock()
 	defer ms.mu.RUnlock()
 	if e := ms.m[id]; e != nil {
@@ -250,16 +366,18 @@ func (a *Memory) member(id SocketID) Member {
 	return nil
 }
 
-// inRoom calls f for each member of room (its own id room included).
+// inRoom calls f for each member of room, its owner included when room is a socket's id.
+// The owner is not in the room's entry (it has none of its own), so a room entry of that
+// name, created by another socket joining it, must not hide it: Node keeps one set with
+// both, and to(id) reaches both.
 func (a *Memory) inRoom(room Room, f func(Member)) {
-	rs := &a.rooms[shardOf(room)]
+	i := shardOf(room) // rooms and members shard on the same hash
+	rs := &a.rooms[i]
 	rs.mu.RLock()
-	found := rs.each(room, f)
+	rs.each(room, f)
 	rs.mu.RUnlock()
-	if !found {
-		if m := a.member(room); m != nil {
-			f(m)
-		}
+	if m := a.members[i].get(room); m != nil {
+		f(m)
 	}
 }
 
@@ -350,10 +468,9 @@ func (a *Memory) BroadcastWithAck(p *Packet, opts *Options, ackID func(Member) i
 func (a *Memory) HasRoom(room Room) bool {
 	rs := &a.rooms[shardOf(room)]
 	rs.mu.RLock()
-	_, solo := rs.solo[room]
-	n := len(rs.m[room])
+	found := rs.has(room)
 	rs.mu.RUnlock()
-	return solo || n > 0 || a.member(room) != nil
+	return found || a.member(room) != nil
 }
 
 // HasSocket reports whether the socket with id is here. Safe for concurrent use.
@@ -378,9 +495,13 @@ func (a *Memory) SocketRooms(id SocketID) []Room {
 	if e == nil {
 		return nil
 	}
-	out := make([]Room, 0, 1+len(e.rooms))
+	out := make([]Room, 0, 1+e.count())
 	out = append(out, id)
-	return append(out, e.rooms...)
+	if e.at == nil {
+		return append(out, e.rooms...)
+	}
+	e.each(func(r Room) { out = append(out, r) })
+	return out
 }
 
 // FetchSockets implements Adapter.
@@ -425,7 +546,8 @@ func (a *Memory) ServerSideEmit(_ *Packet, onCount func(int), _ func([]byte, [][
 	return nil
 }
 
-// Rooms implements Adapter (socket id rooms included, as in the reference).
+// Rooms implements Adapter (socket id rooms included, as in the reference), each once: a
+// socket id that other sockets joined as a room is both a member and a room entry.
 func (a *Memory) Rooms() []Room {
 	var out []Room
 	for i := range a.rooms {
@@ -440,11 +562,15 @@ func (a *Memory) Rooms() []Room {
 		rs.mu.RUnlock()
 	}
 	for i := range a.members {
-		ms := &a.members[i]
+		ms, rs := &a.members[i], &a.rooms[i]
 		ms.mu.RLock()
+		rs.mu.RLock() // the one place holding two locks: member shard first (see Memory)
 		for id := range ms.m {
-			out = append(out, id)
+			if !rs.has(id) {
+				out = append(out, id)
+			}
 		}
+		rs.mu.RUnlock()
 		ms.mu.RUnlock()
 	}
 	return out

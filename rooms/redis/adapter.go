@@ -1017,12 +1017,12 @@ func (a *Adapter) onRequest(m *msg) {
 func (a *Adapter) onMembership(m *msg) {
 	if !m.hasOpts {
 		// The legacy form (socket.io-redis 5/6, still answered by the Node adapter 8):
-		// one socket by id, answered with {requestId}.
-		infos, _ := a.local.FetchSockets(&rooms.Options{Rooms: []rooms.Room{m.sid}})
-		if len(infos) == 0 {
+		// one socket by id, answered with {requestId}. By id, not as the room of that name:
+		// other sockets may have joined a room named like it.
+		mem := a.local.LocalMember(m.sid)
+		if mem == nil {
 			return
 		}
-		mem := infos[0].Member
 		switch m.kind {
 		case kJoin:
 			a.local.AddAll(mem, []rooms.Room{m.room})

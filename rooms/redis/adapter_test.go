@@ -610,3 +610,27 @@ func TestAnswersEveryRequest(t *testing.T) {
 	publish(t, r, false, "socket.io#/#red#", `["nodejs",{"type":2,"data":["json-parser",1],"nsp":"/"},{"rooms":["red"],"except":[],"flags":{}}]`)
 	waitFor(t, "JSON broadcast", func() bool { return slices.Contains(m.received(), `2 ["json-parser",1]`) })
 }
+
+// A room named like a socket id, joined by another socket, reaches both through the cluster
+// (an emitter's to(id) arrives on that room's channel), and the legacy requests that name a
+// socket by id act on that socket, not on a member of the room of that name.
+func TestRoomNamedLikeASocketID(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	nd := startNode(t, r, "solo", testOptions("solo", false))
+	const aID, bID = "aaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbb"
+	a := join(nd, aID)
+	b := join(nd, bID, aID)
+
+	publish(t, r, false, "socket.io#/#"+aID+"#", `["emitter",{"type":2,"data":["to-a",1],"nsp":"/"},{"rooms":["`+aID+`"],"except":[],"flags":{}}]`)
+	want := `2 ["to-a",1]`
+	waitFor(t, "to(a.id) at a and b", func() bool {
+		return slices.Contains(a.received(), want) && slices.Contains(b.received(), want)
+	})
+
+	publish(t, r, false, "socket.io-request#/#", `{"uid":"nodejs","requestId":"j1","type":2,"sid":"`+aID+`","room":"legacy"}`)
+	waitFor(t, "legacy join of a", func() bool { return slices.Contains(nd.a.SocketRooms(aID), "legacy") })
+	if rs := nd.a.SocketRooms(bID); slices.Contains(rs, "legacy") {
+		t.Fatalf("the legacy join by id also moved b: %v", rs)
+	}
+}
