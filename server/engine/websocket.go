@@ -111,7 +111,14 @@ func (l *Listener) wsTraffic(c gnet.Conn, cs *connState) gnet.Action {
 		l.startReading(c, cs)
 		action = l.readFrames(c, cs, s)
 	} else if c.InboundBuffered() > 0 || cs.readOff {
-		l.stopReading(c, cs) // paused, or closing: input waits in the kernel
+		// Paused, or closing: input waits in the kernel. gnet polls for input again after
+		// each write it could not finish, so a little arrives meanwhile; a client that keeps
+		// pushing while its session is paused is cut once that passes two messages' worth.
+		if int64(c.InboundBuffered()) > 2*cs.srv.opts.MaxHTTPBufferSize+64<<10 {
+			l.stats.StalledClosed.Add(1)
+			return gnet.Close
+		}
+		l.stopReading(c, cs)
 	}
 	if cs.draining {
 		return gnet.None // the failure's close frame is out; drain ends the connection
