@@ -207,42 +207,52 @@ func TestIdleExitAndReuse(t *testing.T) {
 	recv(t, done, "a task after every worker left")
 }
 
-// TestNoLostWakeup races the idle timer against a Push handing the parked worker a queue,
-// many times: whichever wins, the task runs and the worker count stays right.
+// TestNoLostWakeup makes the idle timer fire while a Push hands the parked worker a queue:
+// the hook holds the worker just before its select until both are ready, so the select
+// picks either at random. Whichever it takes, the task runs and the worker count is right.
 func TestNoLostWakeup(t *testing.T) {
-	p, expire, events := hooked(1)
-	var q Queue
-	rescued := 0
-	for i := 0; i < 2000; i++ {
-		done := make(chan struct{})
-		p.Push(&q, func() { close(done) })
-		recv(t, done, "the task")
-		expect(t, events, hookParked, 1)
-		fired := make(chan struct{})
-		go func() { expire <- time.Time{}; close(fired) }()
-		done2 := make(chan struct{})
-		p.Push(&q, func() { close(done2) })
-		recv(t, done2, "the task pushed as the idle timer fired")
-		recv(t, fired, "the idle timer taken")
-		// Two more worker events settle the round: the worker took the queue, parked and
-		// then exited on the pending expiry; or it took the expiry first and was rescued
-		// by the hand-off, then parked; or it exited and the Push started another, which
-		// parked.
-		for n := 0; n < 2; n++ {
-			if recv(t, events, "the round to settle") == hookRescued {
-				rescued++
-			}
-		}
-		st := p.Stats()
-		if st.Workers > 1 || st.Parked != st.Workers || st.Runnable != 0 {
-			t.Fatalf("round %d: %+v", i, st)
-		}
-		if st.Workers == 1 {
-			expire <- time.Time{}
-			expect(t, events, hookExited, 1)
+	p := NewPool(1, time.Hour)
+	p.expire = make(chan time.Time, 1) // a fired timer whose value waits, as time.Timer's does
+	events := make(chan hookEvent, 16)
+	gate := make(chan struct{})
+	p.hook = func(e hookEvent) {
+		events <- e
+		if e == hookParked {
+			<-gate
 		}
 	}
-	t.Logf("the timer fired as a queue was handed over %d times of 2000", rescued)
+	var q Queue
+	rescued := 0
+	const rounds = 200
+	for i := 0; i < rounds; i++ {
+		p.Push(&q, func() {})
+		expect(t, events, hookParked, 1) // parked, held before its select
+		done := make(chan struct{})
+		p.Push(&q, func() { close(done) }) // handed over: in the worker's mailbox
+		p.expire <- time.Time{}             // and the timer fired
+		gate <- struct{}{}
+		for settled := false; !settled; {
+			switch recv(t, events, "the worker to settle") {
+			case hookRescued:
+				rescued++
+			case hookParked: // it ran the task; make sure an expiry is there for it
+				if len(p.expire) == 0 {
+					p.expire <- time.Time{}
+				}
+				gate <- struct{}{}
+			case hookExited:
+				settled = true
+			}
+		}
+		recv(t, done, "the task handed over as the timer fired")
+		if st := p.Stats(); st.Workers != 0 || st.Parked != 0 || st.Runnable != 0 {
+			t.Fatalf("round %d: %+v, want no worker left", i, st)
+		}
+	}
+	if rescued == 0 {
+		t.Fatalf("the select never took the timer first in %d rounds", rounds)
+	}
+	t.Logf("the timer won the select %d times of %d", rescued, rounds)
 }
 
 func BenchmarkPushRun(b *testing.B) {
