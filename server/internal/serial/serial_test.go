@@ -229,7 +229,7 @@ func TestNoLostWakeup(t *testing.T) {
 		expect(t, events, hookParked, 1) // parked, held before its select
 		done := make(chan struct{})
 		p.Push(&q, func() { close(done) }) // handed over: in the worker's mailbox
-		p.expire <- time.Time{}             // and the timer fired
+		p.expire <- time.Time{}            // and the timer fired
 		gate <- struct{}{}
 		for settled := false; !settled; {
 			switch recv(t, events, "the worker to settle") {
