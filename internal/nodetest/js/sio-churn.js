@@ -10,6 +10,8 @@
 //   --n 1000                      clients
 //   --concurrency 200
 //   --transports polling,websocket
+//   --abrupt                      drop the TCP connection instead of disconnecting (the
+//                                 server sees a transport error, no close packet)
 //   --timeout 60000
 //
 // Result: {ok, n, joined, errors}
@@ -17,11 +19,12 @@
 const c = require("./lib/common");
 const { io } = require("socket.io-client");
 
-const args = c.parseArgs({ n: "1000", concurrency: "200", transports: "polling,websocket", timeout: "60000" });
+const args = c.parseArgs({ abrupt: "false", n: "1000", concurrency: "200", transports: "polling,websocket", timeout: "60000" });
 if (!args.url) c.fail("missing --url");
 const n = c.int(args.n, "n");
 const concurrency = c.int(args.concurrency, "concurrency");
 const transports = args.transports.split(",");
+const abrupt = c.bool(args.abrupt);
 const result = { ok: false, n, joined: 0, errors: 0 };
 c.hardTimeout(c.int(args.timeout, "timeout"), () => result);
 
@@ -30,7 +33,14 @@ function one(i) {
     const sock = io(args.url, { forceNew: true, reconnection: false, transports, timeout: 20000 });
     const done = (ok) => {
       if (!ok) result.errors++;
-      sock.disconnect();
+      const ws = abrupt && sock.io.engine && sock.io.engine.transport && sock.io.engine.transport.ws;
+      if (ws && ws._socket) {
+        sock.io.reconnection(false);
+        ws._socket.destroy();
+        sock.io.engine.removeAllListeners();
+      } else {
+        sock.disconnect();
+      }
       resolve();
     };
     sock.on("connect_error", () => done(false));
