@@ -21,12 +21,16 @@ type client struct {
 
 	connects serial.Queue // CONNECTs run here: middlewares may block
 
+	// mu guards the fields below. Lock order: client.mu, then the engine's Session lock
+	// (Pause and Resume are called under mu, so a pause and a resume cannot cross).
 	mu sync.Mutex
 	// sockets and pending are tiny slices, not maps: a client is in one or two namespaces,
 	// and an idle connection should not pay for a map.
 	sockets []*Socket // one per namespace
 	closed  bool
 	joined  bool       // a namespace was joined once: the connect timeout is over
+	paused  bool       // input is paused: queued reached Options.MaxPendingEvents
+	queued  int32      // handler tasks of this connection's input not finished yet
 	aux     *clientAux // transient state; nil on an idle connection
 
 	timer deadline.Timer // connectTimeout
@@ -120,6 +124,39 @@ func (c *client) onMessage(data []byte, binary bool) {
 	c.dispatch(owned, nil)
 }
 
+// admit counts a handler task made from the connection's input, before it is pushed. At
+// Options.MaxPendingEvents the session stops being read: the message being handled is the
+// last one until release resumes it.
+//
+// The bound is per connection (the sum over its namespaces' queues plus its CONNECT queue),
+// not per socket: the sockets of a connection share one TCP stream, so pausing for one
+// socket stops them all anyway, and what the bound protects is the memory one connection can
+// make the server hold. Called on the event loop; it never blocks (Pause only flags the
+// session).
+func (c *client) admit() {
+	c.mu.Lock()
+	c.queued++
+	if !c.paused && int(c.queued) >= c.srv.opts.MaxPendingEvents {
+		c.paused = true
+		c.sess.Pause()
+		c.srv.inputPauses.Add(1)
+	}
+	c.mu.Unlock()
+}
+
+// release is called by each admitted task when it has run. Reading resumes when the queue
+// is half drained, not at the first free slot: the worker still has tasks to run while the
+// input refills, and a busy connection does not flip between paused and running per packet.
+func (c *client) release() {
+	c.mu.Lock()
+	c.queued--
+	if c.paused && int(c.queued) <= c.srv.opts.MaxPendingEvents/2 {
+		c.paused = false
+		c.sess.Resume()
+	}
+	c.mu.Unlock()
+}
+
 // socketIn returns the client's socket in namespace nsp. Caller holds c.mu.
 func (c *client) socketIn(nsp string) *Socket {
 	for _, s := range c.sockets {
@@ -147,7 +184,8 @@ func (c *client) dispatch(p *sio.Packet, atts [][]byte) {
 		a.pending = append(a.pending, nsp)
 		c.mu.Unlock()
 		auth := p.Data
-		c.srv.pool.Push(&c.connects, func() { c.connect(nsp, auth) })
+		c.admit()
+		c.srv.pool.Push(&c.connects, func() { c.connect(nsp, auth); c.release() })
 	case s != nil && p.Type != sio.Connect && p.Type != sio.ConnectError:
 		s.onPacket(p, atts)
 	default:
@@ -163,7 +201,9 @@ func (s *Socket) onPacket(p *sio.Packet, atts [][]byte) {
 	case sio.Event, sio.BinaryEvent:
 		name, args := splitEvent(p.Data)
 		ev := &Event{Args: Args{raw: args, atts: atts}, Name: name, socket: s, ackID: p.ID}
-		s.nsp.srv.pool.Push(&s.inbox, func() { s.onEvent(ev) })
+		c := s.client
+		c.admit()
+		s.nsp.srv.pool.Push(&s.inbox, func() { s.onEvent(ev); c.release() })
 	case sio.Ack, sio.BinaryAck:
 		// Acks resolve at once, not behind the socket's queue: a handler waiting for this
 		// ack may be what the queue is blocked on.
@@ -340,7 +380,8 @@ func (c *client) remove(s *Socket) {
 }
 
 // disconnectAll disconnects every namespace with a DISCONNECT packet, then closes the
-// connection (the reference's client._disconnect).
+// connection (the reference's client._disconnect, then client.close): a socket that joined
+// meanwhile gets "forced server close", and the engine's later "forced close" finds none.
 func (c *client) disconnectAll() {
 	c.mu.Lock()
 	all := slices.Clone(c.sockets)
@@ -348,11 +389,13 @@ func (c *client) disconnectAll() {
 	for _, s := range all {
 		s.Disconnect(false)
 	}
+	c.onClose(ReasonForcedServerClose)
 	c.sess.Close()
 }
 
-// onClose: the Engine.IO connection is gone; every socket closes with the engine's reason.
-func (c *client) onClose(reason string) {
+// onClose: the Engine.IO connection is gone (or is being closed by this server); every
+// socket closes with reason. It runs once per socket: later calls find no socket.
+func (c *client) onClose(reason DisconnectReason) {
 	c.srv.wheel.Stop(&c.timer)
 	c.mu.Lock()
 	c.closed = true

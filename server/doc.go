@@ -20,7 +20,10 @@
 // one socket at a time and in arrival order, so they may block (a database call) without
 // delaying other sockets; an idle socket has no goroutine. Emit and the other methods are
 // safe from any goroutine and never block on the network. Acks are resolved as they arrive,
-// so a handler may wait for an ack from its own client.
+// so a handler may wait for an ack from its own client. Both sides are bounded: a connection
+// with Options.MaxPendingEvents events waiting for handlers is not read until half of them
+// ran (TCP pushes back on the client), and at most Options.MaxHandlerWorkers goroutines run
+// handlers; sockets with work beyond that wait in order for a free one.
 //
 // Arguments stay raw: Event.Args keeps the JSON exactly as the client sent it (numbers, key
 // order, unicode) plus the attachments, until a handler decodes them (Decode, Bind, String,

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riptide-io/riptide/server/engine"
@@ -24,6 +25,8 @@ type Server struct {
 	mu       sync.RWMutex
 	nsps     map[string]*Namespace
 	dynamics []*dynamic
+
+	inputPauses atomic.Uint64 // see Stats.InputPauses
 }
 
 // dynamic is a parent namespace created with OfFunc: children are created on demand when a
@@ -37,7 +40,7 @@ type dynamic struct {
 // to other servers.
 func New(opts Options) *Server {
 	s := &Server{opts: opts.withDefaults(), nsps: map[string]*Namespace{}}
-	s.pool = serial.NewPool(10 * time.Second)
+	s.pool = serial.NewPool(s.opts.MaxHandlerWorkers, s.opts.HandlerIdleTimeout)
 	s.wheel = deadline.New(runtime.GOMAXPROCS(0))
 	s.eng = engine.NewServer(s.opts.Engine, (*engineHandler)(s))
 	s.Of("/")
@@ -52,10 +55,46 @@ func (s *Server) Listen(addr string, cfg engine.ListenConfig) (*engine.Listener,
 	return engine.Listen(addr, cfg, s.eng)
 }
 
-// Close disconnects every client ("server shutting down") and stops the server's timers.
+// Close disconnects every client and stops the server's timers. As with Node's io.close(),
+// every socket's disconnect handlers see ReasonServerShutdown, and the clients see their
+// transport close (socket.io-client reports "transport close" and reconnects).
 func (s *Server) Close() {
+	var all []*client
+	s.eng.Range(func(sess *engine.Session) bool {
+		if c, ok := sess.Context().(*client); ok {
+			all = append(all, c)
+		}
+		return true
+	})
+	for _, c := range all {
+		c.onClose(ReasonServerShutdown) // before the engine's own, later OnClose: a no-op then
+	}
 	s.eng.CloseAll()
 	s.wheel.Close()
+}
+
+// Stats is a snapshot of the server's handler machinery. Safe for concurrent use.
+type Stats struct {
+	// InputPauses counts the times a connection stopped being read because it had
+	// Options.MaxPendingEvents handler tasks queued.
+	InputPauses uint64
+	// HandlerWorkers is the number of handler goroutines alive (at most
+	// Options.MaxHandlerWorkers); IdleWorkers of them wait for work.
+	HandlerWorkers, IdleWorkers int
+	// WaitingQueues is the number of sockets with handler work waiting for a free worker;
+	// DeferredQueues counts the times one had to wait (the worker cap was reached).
+	WaitingQueues  int
+	DeferredQueues uint64
+}
+
+// Stats returns a snapshot of the handler machinery. Safe for concurrent use.
+func (s *Server) Stats() Stats {
+	p := s.pool.Stats()
+	return Stats{
+		InputPauses:    s.inputPauses.Load(),
+		HandlerWorkers: p.Workers, IdleWorkers: p.Parked,
+		WaitingQueues: p.Runnable, DeferredQueues: p.Deferred,
+	}
 }
 
 func (s *Server) recovery() bool { return s.opts.ConnectionStateRecovery != nil }
@@ -207,7 +246,7 @@ func (h *engineHandler) OnMessage(sess *engine.Session, data []byte, binary bool
 
 func (h *engineHandler) OnClose(sess *engine.Session, reason engine.CloseReason) {
 	if c, ok := sess.Context().(*client); ok {
-		c.onClose(reason.String())
+		c.onClose(reasonOf(reason))
 	}
 }
 

@@ -325,14 +325,14 @@ func TestEmitWithAck(t *testing.T) {
 
 func TestDisconnectReasons(t *testing.T) {
 	io := New(Options{})
-	reasons := make(chan string, 8)
+	reasons := make(chan DisconnectReason, 8)
 	io.OnConnection(func(s *Socket) {
-		s.OnDisconnecting(func(r string) {
+		s.OnDisconnecting(func(r DisconnectReason) {
 			if len(s.Rooms()) == 0 {
 				reasons <- "rooms already gone"
 			}
 		})
-		s.OnDisconnect(func(r string) { reasons <- r })
+		s.OnDisconnect(func(r DisconnectReason) { reasons <- r })
 	})
 	io.On("kick", func(s *Socket, _ *Event) { s.Disconnect(false) })
 	addr := startIO(t, io)

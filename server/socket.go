@@ -25,19 +25,6 @@ var reserved = map[string]bool{
 	"newListener": true, "removeListener": true,
 }
 
-// Disconnect reasons, as the reference names them.
-const (
-	ReasonServerDisconnect = "server namespace disconnect"
-	ReasonClientDisconnect = "client namespace disconnect"
-	ReasonServerShutdown   = "server shutting down"
-)
-
-// recoverable reasons are transport-level losses (the reference's RECOVERABLE_DISCONNECT_REASONS).
-var recoverable = map[string]bool{
-	"transport error": true, "transport close": true, "forced close": true,
-	"ping timeout": true, ReasonServerShutdown: true, "forced server close": true,
-}
-
 // Socket is one client connected to one namespace.
 //
 // Emit, Join, Leave, Disconnect and the other methods are safe for concurrent use. Handlers
@@ -68,8 +55,8 @@ type socketExtras struct {
 	anyOut      []func(event string, args []any)
 	middlewares []func(*Event) error
 	onError     []func(error)
-	onClosing   []func(reason string)
-	onClose     []func(reason string)
+	onClosing   []func(reason DisconnectReason)
+	onClose     []func(reason DisconnectReason)
 	acks        map[int64]func(Args, error)
 }
 
@@ -187,14 +174,15 @@ func (s *Socket) OnError(h func(error)) {
 
 // OnDisconnecting registers a listener called when the socket is about to disconnect, while
 // it still is in its rooms.
-func (s *Socket) OnDisconnecting(h func(reason string)) {
+func (s *Socket) OnDisconnecting(h func(reason DisconnectReason)) {
 	s.mu.Lock()
 	s.ext().onClosing = append(s.ext().onClosing, h)
 	s.mu.Unlock()
 }
 
-// OnDisconnect registers a listener called once the socket has disconnected.
-func (s *Socket) OnDisconnect(h func(reason string)) {
+// OnDisconnect registers a listener called once the socket has disconnected, with the
+// reason (see DisconnectReason; Server.Close gives ReasonServerShutdown).
+func (s *Socket) OnDisconnect(h func(reason DisconnectReason)) {
 	s.mu.Lock()
 	s.ext().onClose = append(s.ext().onClose, h)
 	s.mu.Unlock()
@@ -422,7 +410,7 @@ func (s *Socket) Deliver(p *rooms.Packet, volatile bool) {
 }
 
 // onclose ends the socket: listeners run on its worker after the events already queued.
-func (s *Socket) onclose(reason string) {
+func (s *Socket) onclose(reason DisconnectReason) {
 	s.mu.Lock()
 	if !s.connected {
 		s.mu.Unlock()
@@ -445,7 +433,7 @@ func (s *Socket) onclose(reason string) {
 		for _, h := range closing {
 			h(reason)
 		}
-		if store, ok := s.nsp.adapter.(rooms.SessionStore); ok && s.nsp.srv.recovery() && recoverable[reason] {
+		if store, ok := s.nsp.adapter.(rooms.SessionStore); ok && s.nsp.srv.recovery() && reason.recoverable() {
 			store.PersistSession(&rooms.Session{SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: s.Data()})
 		}
 		s.nsp.adapter.DelAll(s)

@@ -67,7 +67,7 @@ func newChat() *server.Server {
 		s.OnError(func(err error) {
 			_ = s.Emit("error", server.Object{{Key: "message", Value: err.Error()}})
 		})
-		s.OnDisconnect(func(string) {
+		s.OnDisconnect(func(server.DisconnectReason) {
 			_ = io.Emit("user-disconnected", who)
 		})
 	})

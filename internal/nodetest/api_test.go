@@ -46,11 +46,11 @@ func apiServer() *server.Server {
 			return nil
 		})
 		s.OnError(func(err error) { _ = s.Emit("rejected", err.Error()) })
-		s.OnDisconnecting(func(reason string) {
+		s.OnDisconnecting(func(reason server.DisconnectReason) {
 			rooms := s.Rooms()
 			rooms = slices.DeleteFunc(rooms, func(r string) bool { return r == s.ID() })
 			mu.Lock()
-			closingLog = append(append(closingLog[:0], rooms...), reason)
+			closingLog = append(append(closingLog[:0], rooms...), string(reason))
 			mu.Unlock()
 		})
 	})
