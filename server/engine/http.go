@@ -89,7 +89,7 @@ func (l *Listener) armHead(c gnet.Conn, cs *connState) {
 func (l *Listener) resumeParked(c gnet.Conn, cs *connState) (done bool, action gnet.Action) {
 	s := cs.sess
 	if cs.held {
-		if !s.postReleased(c) {
+		if !s.postResume(c) {
 			return false, gnet.None
 		}
 		cs.held, cs.sess = false, nil

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"encoding/binary"
+
 	"github.com/valyala/bytebufferpool"
 
 	"github.com/riptide-io/riptide/codec/eio"
@@ -113,8 +115,8 @@ func (s *Session) pollConnClosed(c netConn) {
 	if parked {
 		s.get = nil
 	}
-	if s.post == c {
-		s.post = nil
+	if s.post != nil && s.post.c == c {
+		s.releasePostLocked()
 	}
 	s.mu.Unlock()
 	if parked {
@@ -122,38 +124,86 @@ func (s *Session) pollConnClosed(c netConn) {
 	}
 }
 
+// heldPost is a POST whose answer waits while the session is paused, with the packets of
+// its payload not delivered yet (queue records), so a pause takes effect after the packet
+// during which it was asked for, as on WebSocket.
+type heldPost struct {
+	c    netConn
+	rest *bytebufferpool.ByteBuffer // nil when every packet was delivered
+	off  int                        // the next record in rest
+}
+
 // pollPost delivers the packets of one POST (decoded whole beforehand: a bad packet closes
 // the session and none is delivered). It reports whether the answer must wait: the handler
-// paused the session while taking them, so the POST's "ok" is held until Resume, and the
-// client, which sends one POST at a time, sends no more meanwhile.
+// paused the session while taking them, so the packets after that one and the POST's "ok"
+// are held until Resume; the client, which sends one POST at a time, sends no more
+// meanwhile.
 func (s *Session) pollPost(c netConn, pkts []eio.Packet) (hold bool) {
-	for _, p := range pkts {
+	for i, p := range pkts {
 		if !s.onPacket(p) {
 			return false
 		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.paused && s.state == stateOpen {
-		s.post = c
-		return true
+		if s.Paused() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.state != stateOpen {
+				return false
+			}
+			h := &heldPost{c: c}
+			if rest := pkts[i+1:]; len(rest) > 0 {
+				h.rest = bytebufferpool.Get()
+				for _, p := range rest {
+					h.rest.B = appendRecord(h.rest.B, p.Type, p.Data, p.Binary)
+				}
+			}
+			s.post = h
+			return true
+		}
 	}
 	return false
 }
 
-// postReleased reports whether a held POST on c may now be answered (the session resumed or
-// ended).
-func (s *Session) postReleased(c netConn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.post != c {
-		return true
+// postResume is the transition for a held POST on c whose loop woke: it delivers the held
+// packets while the session is not paused, and reports whether the POST may now be answered
+// (everything delivered, or the session ended).
+func (s *Session) postResume(c netConn) bool {
+	for {
+		s.mu.Lock()
+		h := s.post
+		if h == nil || h.c != c {
+			s.mu.Unlock()
+			return true
+		}
+		if s.state != stateOpen {
+			s.releasePostLocked()
+			s.mu.Unlock()
+			return true
+		}
+		if s.paused {
+			s.mu.Unlock()
+			return false
+		}
+		if h.rest == nil || h.off >= len(h.rest.B) {
+			s.releasePostLocked()
+			s.mu.Unlock()
+			return true
+		}
+		b := h.rest.B[h.off:]
+		n := int(binary.LittleEndian.Uint32(b[2:6]))
+		p := eio.Packet{Type: eio.Type(b[0]), Binary: b[1] == 1, Data: b[recordHeader : recordHeader+n]}
+		h.off += recordHeader + n
+		s.mu.Unlock()
+		if !s.onPacket(p) { // the buffer stays ours until releasePostLocked
+			return s.postResume(c)
+		}
 	}
-	if s.paused && s.state == stateOpen {
-		return false
+}
+
+func (s *Session) releasePostLocked() {
+	if s.post.rest != nil {
+		bytebufferpool.Put(s.post.rest)
 	}
 	s.post = nil
-	return true
 }
 
 // drainPollingLocked encodes the queued records as a polling payload and empties the queue.

@@ -76,7 +76,7 @@ type Session struct {
 	closeReason CloseReason
 	conn        netConn  // the WebSocket when transport is WebSocket
 	get         netConn  // the parked long-poll GET, if any
-	post        netConn  // a POST whose answer waits for Resume (polling back-pressure)
+	post        *heldPost // a POST whose answer waits for Resume (polling back-pressure)
 	upg         *upgrade // the probing WebSocket during a polling -> WebSocket upgrade
 	// out holds what waits for the transport: encoded frames when the transport is
 	// WebSocket, queue records (see appendRecord) when it is polling. Nil when empty, so an
@@ -190,7 +190,7 @@ func (s *Session) Resume() {
 		s.wakeLocked(s.conn)
 	}
 	if s.post != nil {
-		_ = s.post.Wake(nil)
+		_ = s.post.c.Wake(nil)
 	}
 }
 
@@ -557,7 +557,7 @@ func (s *Session) terminate(reason CloseReason) {
 		s.wakeLocked(s.get)
 	}
 	if s.post != nil {
-		_ = s.post.Wake(nil)
+		_ = s.post.c.Wake(nil)
 	}
 	for _, ch := range s.flushed {
 		close(ch)

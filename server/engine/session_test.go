@@ -388,14 +388,14 @@ func TestPauseHoldsPOST(t *testing.T) {
 	if !s.pollPost(post, []eio.Packet{{Type: eio.Message, Data: []byte("stop")}}) {
 		t.Fatal("a POST whose message paused the session was answered")
 	}
-	if s.postReleased(post) {
+	if s.postResume(post) {
 		t.Fatal("released while paused")
 	}
 	s.Resume()
 	if post.wakes.Load() == 0 {
 		t.Fatal("Resume did not wake the held POST")
 	}
-	if !s.postReleased(post) {
+	if !s.postResume(post) {
 		t.Fatal("not released after Resume")
 	}
 }
@@ -406,7 +406,7 @@ func TestPauseHeldPOSTReleasedOnClose(t *testing.T) {
 	post := &fakeConn{}
 	s.pollPost(post, []eio.Packet{{Type: eio.Message, Data: []byte("x")}})
 	s.terminate(ReasonForcedClose)
-	if post.wakes.Load() == 0 || !s.postReleased(post) {
+	if post.wakes.Load() == 0 || !s.postResume(post) {
 		t.Fatal("a held POST was not released when its session ended")
 	}
 }
@@ -472,5 +472,45 @@ func TestWebSocketCloseFlushesThenCloses(t *testing.T) {
 	s.transportClosed(ReasonTransportClose)
 	if reason := r.closedNow(t); reason != ReasonForcedClose {
 		t.Fatalf("closed with %v", reason)
+	}
+}
+
+func TestPauseMidPOSTHoldsTheRest(t *testing.T) {
+	s, r := newTestSession(t, Options{}, Polling)
+	r.onMsg = func(s *Session, data []byte) {
+		if string(data) == "stop" || string(data) == "again" {
+			s.Pause()
+		}
+	}
+	post := &fakeConn{}
+	msgs := func() []string {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return append([]string(nil), r.msgs...)
+	}
+	pkts := []eio.Packet{
+		{Type: eio.Message, Data: []byte("a")}, {Type: eio.Message, Data: []byte("stop")},
+		{Type: eio.Message, Data: []byte("b")}, {Type: eio.Message, Data: []byte("again")},
+		{Type: eio.Message, Data: []byte("c")},
+	}
+	if !s.pollPost(post, pkts) {
+		t.Fatal("not held")
+	}
+	if got := strings.Join(msgs(), ","); got != "a,stop" {
+		t.Fatalf("delivered while paused: %s", got)
+	}
+	s.Resume()
+	if s.postResume(post) {
+		t.Fatal("answered while paused again")
+	}
+	if got := strings.Join(msgs(), ","); got != "a,stop,b,again" {
+		t.Fatalf("after the first Resume: %s", got)
+	}
+	s.Resume()
+	if !s.postResume(post) {
+		t.Fatal("not answered once everything was delivered")
+	}
+	if got := strings.Join(msgs(), ","); got != "a,stop,b,again,c" {
+		t.Fatalf("after the second Resume: %s", got)
 	}
 }
