@@ -101,3 +101,19 @@ func goroutineDump() string {
 	}
 	return fmt.Sprint(s)
 }
+
+// A Server that is created and never served starts no goroutine (the engine's and the
+// server's deadline wheels start with the first listener or client), and Close on it is safe.
+func TestUnservedServerHoldsNoGoroutine(t *testing.T) {
+	before := runtime.NumGoroutine()
+	var all []*server.Server
+	for i := 0; i < 10; i++ {
+		all = append(all, server.New(server.Options{}))
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines after creating 10 servers, %d before", n, before)
+	}
+	for _, s := range all {
+		s.Close()
+	}
+}

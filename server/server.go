@@ -20,7 +20,10 @@ type Server struct {
 	opts  Options
 	eng   *engine.Server
 	pool  *serial.Pool
-	wheel *deadline.Wheel
+	// wheel holds the clients' connect timeouts; it starts with the first client (startWheel)
+	// and stops on Close, so a Server created and never served holds no goroutine.
+	wheel     *deadline.Wheel
+	wheelOnce sync.Once
 
 	mu       sync.RWMutex
 	nsps     map[string]*Namespace
@@ -41,7 +44,6 @@ type dynamic struct {
 func New(opts Options) *Server {
 	s := &Server{opts: opts.withDefaults(), nsps: map[string]*Namespace{}}
 	s.pool = serial.NewPool(s.opts.MaxHandlerWorkers, s.opts.HandlerIdleTimeout)
-	s.wheel = deadline.New(runtime.GOMAXPROCS(0))
 	s.eng = engine.NewServer(s.opts.Engine, (*engineHandler)(s))
 	s.Of("/")
 	return s
@@ -70,7 +72,16 @@ func (s *Server) Close() {
 		c.onClose(ReasonServerShutdown) // before the engine's own, later OnClose: a no-op then
 	}
 	s.eng.CloseAll()
-	s.wheel.Close()
+	s.wheelOnce.Do(func() {}) // a server that never had a client has no wheel
+	if s.wheel != nil {
+		s.wheel.Close()
+	}
+}
+
+// startWheel starts the connect-timeout wheel on the first client.
+func (s *Server) startWheel() *deadline.Wheel {
+	s.wheelOnce.Do(func() { s.wheel = deadline.New(runtime.GOMAXPROCS(0)) })
+	return s.wheel
 }
 
 // Stats is a snapshot of the server's handler machinery. Safe for concurrent use.
@@ -237,7 +248,7 @@ func (h *engineHandler) OnOpen(sess *engine.Session) {
 	c := &client{srv: s, sess: sess}
 	c.timer.Init(c)
 	sess.SetContext(c)
-	s.wheel.Schedule(&c.timer, time.Now().Add(s.opts.ConnectTimeout))
+	s.startWheel().Schedule(&c.timer, time.Now().Add(s.opts.ConnectTimeout))
 }
 
 func (h *engineHandler) OnMessage(sess *engine.Session, data []byte, binary bool) {
