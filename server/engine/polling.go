@@ -45,11 +45,7 @@ func (s *Session) pollGet(c netConn, dst []byte) ([]byte, pollAction) {
 		s.get = c
 		s.wakeQueued = false
 	}
-	reason := s.closeReason
-	s.mu.Unlock()
-	if closing {
-		s.terminate(reason)
-	}
+	s.unlockAfterAnswer(closing)
 	return dst, act
 }
 
@@ -67,12 +63,18 @@ func (s *Session) pollRelease(c netConn, dst []byte) ([]byte, pollAction) {
 		s.get = nil
 	}
 	s.wakeQueued = false
+	s.unlockAfterAnswer(closing)
+	return dst, act
+}
+
+// unlockAfterAnswer releases mu; when the answer carried a server-side close's packet
+// (closing), the session ends, with the reason its close was given.
+func (s *Session) unlockAfterAnswer(closing bool) {
 	reason := s.closeReason
 	s.mu.Unlock()
 	if closing {
 		s.terminate(reason)
 	}
-	return dst, act
 }
 
 // pollLadderLocked is the one polling decision ladder. closing reports that the answer
