@@ -33,7 +33,9 @@ type Field struct {
 // AppendJSON appends the value to dst and its attachments to atts, numbering its placeholders
 // from len(atts) on, and returns both. On error it may leave dst and atts grown; AppendValue
 // cuts them back. The server's raw event arguments implement it, so a received payload nested
-// in a new one is copied rather than re-encoded.
+// in a new one is copied rather than re-encoded. A nil pointer is written as null without a
+// call. The depth limit does not reach into an Appender: one that writes Go values of its own
+// with AppendValue starts a new count, and must not contain itself.
 type Appender interface {
 	AppendJSON(dst []byte, atts [][]byte) ([]byte, [][]byte, error)
 }
@@ -136,6 +138,9 @@ func appendValue(dst []byte, atts [][]byte, v any, depth int) ([]byte, [][]byte,
 		dst = AppendPlaceholder(dst, len(atts))
 		return dst, append(atts, v), nil
 	case Appender:
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return append(dst, "null"...), atts, nil // as encoding/json treats a nil Marshaler
+		}
 		return v.AppendJSON(dst, atts)
 	}
 	if depth >= maxValueDepth {

@@ -63,7 +63,8 @@ func TestAppendArgs(t *testing.T) {
 			`[0,"<",[1e+21],{"k":{"_placeholder":true,"num":0}},[1,2]]`, 1},
 		{"pointers", []any{&point{X: 1}, (*point)(nil), ptrTo(any(1e-7)), ptrTo([]byte{1})}, `[{"X":1,"Y":0,"tag":""},null,1e-7,{"_placeholder":true,"num":0}]`, 1},
 		{"own JSON", []any{json.Number("1.50"), []json.Number{"-2e3", ""}, blob{1}, []textKey{"a"}}, `[1.50,[-2e3,0],"AQ==",["text:a"]]`, 0},
-		{"appender", []any{rawArgs{`[{"_placeholder":true,"num":0}]`, 1}, []any{rawArgs{`[1]`, 0}}}, `[[{"_placeholder":true,"num":0}],[[1]]]`, 1},
+		{"appender", []any{rawArgs{`[{"_placeholder":true,"num":0}]`, 1}, []any{rawArgs{`[1]`, 0}}, (*rawArgs)(nil), []*rawArgs{nil}},
+			`[[{"_placeholder":true,"num":0}],[[1]],null,[null]]`, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
