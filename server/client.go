@@ -356,7 +356,7 @@ func (c *client) connectError(nsp string, ce *ConnectError) {
 	if ce.Data != nil {
 		payload = append(payload, `,"data":`...)
 		var err error
-		if payload, _, err = appendValue(payload, nil, ce.Data); err != nil {
+		if payload, _, err = sio.AppendValue(payload, nil, ce.Data); err != nil {
 			payload = append(payload, "null"...)
 		}
 	}

@@ -57,7 +57,7 @@ func TestNamespacesAndConnectErrors(t *testing.T) {
 	io.Of("/custom").OnConnection(func(s *Socket) { _ = s.Emit("hello", s.Namespace().Name()) })
 	io.Of("/private").Use(func(s *Socket) error {
 		if string(s.Handshake().Auth) != `{"token":"ok"}` {
-			return &ConnectError{Message: "not authorized", Data: Object{{"code", 401}, {"reason", "bad token"}}}
+			return &ConnectError{Message: "not authorized", Data: Object{{Key: "code", Value: 401}, {Key: "reason", Value: "bad token"}}}
 		}
 		return nil
 	})
@@ -178,7 +178,7 @@ func TestPacketMiddlewareAndCatchAll(t *testing.T) {
 			}
 			return nil
 		})
-		s.OnError(func(err error) { _ = s.Emit("error", Object{{"message", err.Error()}}) })
+		s.OnError(func(err error) { _ = s.Emit("error", Object{{Key: "message", Value: err.Error()}}) })
 	})
 	io.On("admin", func(s *Socket, _ *Event) { _ = s.Emit("should-not-happen") })
 	io.On("ok", func(s *Socket, _ *Event) { _ = s.Emit("done") })

@@ -31,6 +31,8 @@ func TestZeroAllocs(t *testing.T) {
 	// Boxing a non-constant into an interface allocates at the call site (AppendArgs's slow path
 	// hands values to encoding/json, so they escape); AppendArgs itself does not.
 	args := []any{"chat", "hello", 42, 1.5, true, nil, atts[1], int64(1e12)}
+	nested := []any{Object{{"user", "ana"}, {"n", 1e21}}, map[string]any{"b": []any{atts[0], 1.5}, "a": "x"},
+		[]float64{1e-7, -0.5}, rawArgs{`[{"_placeholder":true,"num":0}]`, 0}}
 	var sinkB []byte
 	var sinkOK bool
 
@@ -74,6 +76,10 @@ func TestZeroAllocs(t *testing.T) {
 		{"AppendArgs fast paths", func() {
 			dst, attsDst, _ = AppendArgs(dst[:0], attsDst[:0], args...)
 		}},
+		{"AppendArgs nested", func() {
+			dst, attsDst, _ = AppendArgs(dst[:0], attsDst[:0], nested...)
+		}},
+		{"AppendRenumbered", func() { dst, _ = AppendRenumbered(dst[:0], binPkt.Data, 2, 3) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { allocs.MustNotAllocate(t, tc.f) })

@@ -14,6 +14,31 @@ type point struct {
 	Tag  string `json:"tag"`
 }
 
+type (
+	score   float64
+	label   string
+	blob    []byte // a named []byte: base64, as encoding/json writes it
+	textKey string
+)
+
+func (k textKey) MarshalText() ([]byte, error) { return []byte("text:" + k), nil }
+
+func ptrTo[T any](v T) *T { return &v }
+
+// rawArgs is an Appender holding JSON whose placeholders name n attachments of one byte.
+type rawArgs struct {
+	json string
+	n    int
+}
+
+func (r rawArgs) AppendJSON(dst []byte, atts [][]byte) ([]byte, [][]byte, error) {
+	dst, err := AppendRenumbered(dst, []byte(r.json), r.n, len(atts))
+	for range r.n {
+		atts = append(atts, []byte{1})
+	}
+	return dst, atts, err
+}
+
 func TestAppendArgs(t *testing.T) {
 	bin0, bin1 := []byte{1, 2}, []byte{}
 	tests := []struct {
@@ -33,6 +58,13 @@ func TestAppendArgs(t *testing.T) {
 		{"struct", []any{point{X: 1, Y: 2, Raw: []byte{1}, Tag: "<"}}, `[{"X":1,"Y":2,"raw":"AQ==","tag":"<"}]`, 0},
 		{"nil containers", []any{[]any(nil), map[string]any(nil), []any{}}, `[null,null,[]]`, 0},
 		{"map of string", []any{map[string]string{"b": "1", "a": "&"}}, `[{"a":"&","b":"1"}]`, 0},
+		{"object", []any{Object{{"z", 1}, {"a", []byte{1}}}, Object(nil)}, `[{"z":1,"a":{"_placeholder":true,"num":0}},{}]`, 1},
+		{"named kinds", []any{score(-0.0), label("<"), []score{1e21}, map[label]any{"k": []byte{}}, [2]uint8{1, 2}},
+			`[0,"<",[1e+21],{"k":{"_placeholder":true,"num":0}},[1,2]]`, 1},
+		{"pointers", []any{&point{X: 1}, (*point)(nil), ptrTo(any(1e-7)), ptrTo([]byte{1})}, `[{"X":1,"Y":0,"tag":""},null,1e-7,{"_placeholder":true,"num":0}]`, 1},
+		{"own JSON", []any{json.Number("1.50"), []json.Number{"-2e3", ""}, blob{1}, []textKey{"a"}}, `[1.50,[-2e3,0],"AQ==",["text:a"]]`, 0},
+		{"appender", []any{rawArgs{`[{"_placeholder":true,"num":0}]`, 1}, []any{rawArgs{`[1]`, 0}}, (*rawArgs)(nil), []*rawArgs{nil}},
+			`[[{"_placeholder":true,"num":0}],[[1]],null,[null]]`, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,15 +106,70 @@ func TestAppendArgsFloats(t *testing.T) {
 	}
 }
 
+type ring struct{ Next *ring }
+
 func TestAppendArgsErrors(t *testing.T) {
-	cyclic := []any{nil}
-	cyclic[0] = cyclic
-	got, atts, err := AppendArgs([]byte("x"), nil, "a", []byte{1}, cyclic)
-	if !errors.Is(err, ErrTooDeep) || string(got) != "x" || len(atts) != 0 {
-		t.Fatalf("cyclic: %q %v %v", got, atts, err)
+	cyclicSlice := []any{nil}
+	cyclicSlice[0] = cyclicSlice
+	cyclicMap := map[string]any{}
+	cyclicMap["self"] = Object{{"again", cyclicMap}}
+	var cyclicPtr any
+	cyclicPtr = &cyclicPtr
+	r := &ring{}
+	r.Next = r
+	for name, v := range map[string]any{"slice": cyclicSlice, "map": cyclicMap, "pointer": cyclicPtr, "struct": r} {
+		got, atts, err := AppendArgs([]byte("x"), nil, "a", []byte{1}, v)
+		if !errors.Is(err, ErrTooDeep) || string(got) != "x" || len(atts) != 0 {
+			t.Fatalf("cyclic %s: %q %v %v", name, got, atts, err)
+		}
 	}
-	got, _, err = AppendArgs([]byte("x"), nil, make(chan int))
-	if err == nil || string(got) != "x" {
-		t.Fatalf("chan: %q %v", got, err)
+	for _, v := range []any{make(chan int), json.Number("1e"), json.Number("0x1")} {
+		got, _, err := AppendArgs([]byte("x"), nil, v)
+		if err == nil || string(got) != "x" {
+			t.Fatalf("%#v: %q %v", v, got, err)
+		}
+	}
+	got, _, err := AppendArgs([]byte("x"), nil, rawArgs{`[{"_placeholder":true,"num":1}]`, 1})
+	if !errors.Is(err, ErrBadPlaceholder) || string(got) != "x" {
+		t.Fatalf("appender: %q %v", got, err)
+	}
+}
+
+// The depth limit is the decoder's: the deepest value AppendArgs writes decodes again, one
+// level more fails with ErrTooDeep, in every kind of container.
+func TestAppendArgsDepth(t *testing.T) {
+	nest := map[string]func(any) any{
+		"[]any":               func(v any) any { return []any{v} },
+		"map[string]any":      func(v any) any { return map[string]any{"k": v} },
+		"Object":              func(v any) any { return Object{{"k", v}} },
+		"[]any by reflection": func(v any) any { return [1]any{v} },
+		"pointer":             func(v any) any { return &v },
+	}
+	for name, wrap := range nest {
+		v := any(1)
+		for range maxValueDepth {
+			v = wrap(v)
+		}
+		got, _, err := AppendArgs(nil, nil, v)
+		if err != nil || !Valid(got) {
+			t.Fatalf("%s at the limit: %v (valid %v)", name, err, Valid(got))
+		}
+		if _, _, err := AppendArgs(nil, nil, wrap(wrap(v))); !errors.Is(err, ErrTooDeep) {
+			t.Fatalf("%s past the limit: %v", name, err)
+		}
+	}
+}
+
+func TestAppendRenumbered(t *testing.T) {
+	data := `[{"_placeholder":true,"num":1},"{\"_placeholder\":true,\"num\":0}",{"a":{"num":0,"_placeholder":true}}]`
+	got, err := AppendRenumbered([]byte("x"), []byte(data), 2, 9)
+	want := `x[{"_placeholder":true,"num":10},"{\"_placeholder\":true,\"num\":0}",{"a":{"_placeholder":true,"num":9}}]`
+	if err != nil || string(got) != want {
+		t.Fatalf("AppendRenumbered = %s, %v\nwant %s", got, err, want)
+	}
+	for _, bad := range []string{`[{"_placeholder":true,"num":2}]`, `[{"_placeholder":true,"num":-1}]`, `[`} {
+		if got, err := AppendRenumbered([]byte("x"), []byte(bad), 2, 1); err == nil || string(got) != "x" {
+			t.Errorf("AppendRenumbered(%s) = %s, %v", bad, got, err)
+		}
 	}
 }

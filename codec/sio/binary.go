@@ -135,7 +135,7 @@ func CheckPlaceholders(data []byte, attachments int) error {
 	if !Valid(data) {
 		return ErrInvalidJSON
 	}
-	_, err := resolve(nil, data, nil, attachments, false)
+	_, err := resolve(nil, data, nil, attachments, check, 0)
 	return err
 }
 
@@ -149,13 +149,33 @@ func AppendResolved(dst, data []byte, atts [][]byte) ([]byte, error) {
 	if !Valid(data) {
 		return dst, ErrInvalidJSON
 	}
-	return resolve(dst, data, atts, len(atts), true)
+	return resolve(dst, data, atts, len(atts), toBase64, 0)
 }
 
+// AppendRenumbered appends a copy of the JSON data, whose placeholders name attachments in
+// [0, attachments), to dst with offset (not negative) added to every placeholder's number: data with its
+// attachments, appended after offset others, keeps naming the right ones. Everything else is
+// copied as written. Errors are those of AppendResolved; dst is then returned unchanged. It does
+// not allocate when dst has room (a renumbered placeholder may be a few bytes longer).
+func AppendRenumbered(dst, data []byte, attachments, offset int) ([]byte, error) {
+	if !Valid(data) {
+		return dst, ErrInvalidJSON
+	}
+	return resolve(dst, data, nil, attachments, renumber, offset)
+}
+
+// resolveMode is what resolve does with the placeholders it finds.
+type resolveMode uint8
+
+const (
+	check    resolveMode = iota // check them, write nothing
+	toBase64                    // write each as its attachment in base64
+	renumber                    // write each with its number raised by the offset
+)
+
 // resolve walks the objects of data, which must be valid JSON, checking placeholders against n
-// and, when write is set, appending data to dst with placeholders replaced by base64 strings of
-// atts.
-func resolve(dst, data []byte, atts [][]byte, n int, write bool) ([]byte, error) {
+// and, unless mode is check, appending data to dst with placeholders replaced as mode says.
+func resolve(dst, data []byte, atts [][]byte, n int, mode resolveMode, offset int) ([]byte, error) {
 	orig := len(dst)
 	copied := 0 // data[:copied] is in dst already
 	for i := 0; i < len(data); {
@@ -172,11 +192,15 @@ func resolve(dst, data []byte, atts [][]byte, n int, write bool) ([]byte, error)
 				if num >= n {
 					return dst[:orig], ErrBadPlaceholder
 				}
-				if write {
+				if mode != check {
 					dst = append(dst, data[copied:i]...)
-					dst = append(dst, '"')
-					dst = base64.StdEncoding.AppendEncode(dst, atts[num])
-					dst = append(dst, '"')
+					if mode == toBase64 {
+						dst = append(dst, '"')
+						dst = base64.StdEncoding.AppendEncode(dst, atts[num])
+						dst = append(dst, '"')
+					} else {
+						dst = AppendPlaceholder(dst, num+offset)
+					}
 				}
 				i, copied = end, end
 				continue
@@ -184,7 +208,7 @@ func resolve(dst, data []byte, atts [][]byte, n int, write bool) ([]byte, error)
 		}
 		i++
 	}
-	if write {
+	if mode != check {
 		dst = append(dst, data[copied:]...)
 	}
 	return dst, nil

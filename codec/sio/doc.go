@@ -17,9 +17,12 @@
 // read that JSON without building values: EventName and ArgsIter split an event, ObjectField
 // picks a member, Unquote decodes a string, CheckPlaceholders and AppendResolved deal with
 // attachments. Encoding appends to caller buffers: AppendPacket, AppendQuote, AppendPlaceholder,
-// and AppendArgs for Go values, which turns []byte arguments into attachments.
+// AppendRenumbered, and AppendValue and AppendArgs for Go values: the module's one JSON encoder,
+// which turns []byte into attachments, writes numbers with AppendNumber as JSON.stringify does
+// (checked against Node on generated values) and stops a value that contains itself with
+// ErrTooDeep at the decoder's nesting limit.
 //
-// Nothing here allocates except AppendArgs on values outside its fast paths; tests assert it.
+// Nothing here allocates except AppendValue on values outside its fast paths; tests assert it.
 // The package is pure (bytes in, bytes out) and every function is safe for concurrent use on
 // distinct buffers.
 package sio

@@ -3,6 +3,10 @@ package sio
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"math"
+	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -173,6 +177,71 @@ func FuzzUnquote(f *testing.F) {
 		var back string
 		if err := json.Unmarshal(AppendQuote(nil, want), &back); err != nil || back != want {
 			t.Fatalf("AppendQuote(%q) round trip: %q, %v", want, back, err)
+		}
+	})
+}
+
+// FuzzAppendValue: whatever encoding/json decodes from the input, AppendValue writes as valid
+// JSON that decodes to the same value; with numbers kept as json.Number, every number is
+// written as it was.
+func FuzzAppendValue(f *testing.F) {
+	addJSONSeeds(f)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var v any
+		if json.Unmarshal(in, &v) != nil {
+			return
+		}
+		out, atts, err := AppendValue(nil, nil, v)
+		if errors.Is(err, ErrTooDeep) && len(in) > maxValueDepth {
+			return
+		}
+		if err != nil || len(atts) != 0 || !Valid(out) {
+			t.Fatalf("AppendValue(%q) = %q, %d attachments, %v", in, out, len(atts), err)
+		}
+		var back any
+		if err := json.Unmarshal(out, &back); err != nil || !reflect.DeepEqual(back, v) {
+			t.Fatalf("AppendValue(%q) = %q, which decodes to %v (%v)", in, out, back, err)
+		}
+		d := json.NewDecoder(bytes.NewReader(in))
+		d.UseNumber()
+		if d.Decode(&v) != nil {
+			t.Fatalf("UseNumber decode of %q failed", in)
+		}
+		out, _, err = AppendValue(nil, nil, v)
+		if err != nil || !Valid(out) {
+			t.Fatalf("AppendValue(%q) with json.Number = %q, %v", in, out, err)
+		}
+	})
+}
+
+// FuzzAppendNumber: AppendNumber agrees with encoding/json, which formats float64 as ES6's
+// Number::toString does, on every finite value but -0 (JSON.stringify writes 0), and what it
+// writes parses back to the same float64.
+func FuzzAppendNumber(f *testing.F) {
+	for _, x := range []float64{0, 1, 1e21, 1e-7, 1e20, 1e-6, 5e-324, math.MaxFloat64, 1 << 53} {
+		f.Add(math.Float64bits(x))
+	}
+	f.Fuzz(func(t *testing.T, bits uint64) {
+		x := math.Float64frombits(bits)
+		got := AppendNumber(nil, x)
+		switch {
+		case math.IsNaN(x) || math.IsInf(x, 0):
+			if string(got) != "null" {
+				t.Fatalf("AppendNumber(%v) = %s", x, got)
+			}
+			return
+		case x == 0:
+			if string(got) != "0" {
+				t.Fatalf("AppendNumber(%v) = %s", x, got)
+			}
+			return
+		}
+		want, _ := json.Marshal(x)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("AppendNumber(%v) = %s, encoding/json %s", x, got, want)
+		}
+		if back, err := strconv.ParseFloat(string(got), 64); err != nil || back != x {
+			t.Fatalf("AppendNumber(%v) = %s, parses to %v (%v)", x, got, back, err)
 		}
 	})
 }

@@ -215,7 +215,7 @@ func validPayload(p *Packet) error {
 			return ErrInvalidPayload
 		}
 		if p.Type == BinaryEvent {
-			_, err := resolve(nil, d, nil, p.Attachments, false)
+			_, err := resolve(nil, d, nil, p.Attachments, check, 0)
 			return err
 		}
 		return nil
@@ -224,7 +224,7 @@ func validPayload(p *Packet) error {
 			return ErrInvalidPayload
 		}
 		if p.Type == BinaryAck {
-			_, err := resolve(nil, d, nil, p.Attachments, false)
+			_, err := resolve(nil, d, nil, p.Attachments, check, 0)
 			return err
 		}
 		return nil

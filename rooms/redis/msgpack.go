@@ -137,31 +137,6 @@ func toUint32(x float64) uint32 {
 	return uint32(m)
 }
 
-// appendJSNumber formats f as JavaScript's Number::toString (and JSON.stringify) do:
-// shortest round-trip digits, exponent form below 1e-6 and from 1e21 on; NaN and the
-// infinities become null, -0 becomes 0.
-func appendJSNumber(dst []byte, f float64) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return append(dst, "null"...)
-	}
-	if f == 0 {
-		return append(dst, '0')
-	}
-	format := byte('f')
-	if abs := math.Abs(f); abs < 1e-6 || abs >= 1e21 {
-		format = 'e'
-	}
-	dst = strconv.AppendFloat(dst, f, format, -1, 64)
-	if format == 'e' {
-		n := len(dst) // e-07 -> e-7, as JavaScript writes it
-		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
-			dst[n-2] = dst[n-1]
-			dst = dst[:n-1]
-		}
-	}
-	return dst
-}
-
 // arrayIndex reports whether key is an array index in JavaScript's sense (a canonical
 // decimal below 2^32-1), which orders it before the other keys of an object.
 func arrayIndex(key []byte) (uint32, bool) {
@@ -782,7 +757,7 @@ func (d *mpDecoder) value(dst []byte, i, depth int) (out []byte, end int, undef 
 		}
 		return append(dst, "false"...), it.start, false, nil
 	case mpKNumber:
-		return appendJSNumber(dst, it.num), it.start, false, nil
+		return sio.AppendNumber(dst, it.num), it.start, false, nil
 	case mpKStr:
 		s, err := d.need(it.start, it.n)
 		if err != nil {
@@ -911,7 +886,7 @@ func (d *mpDecoder) key(i, depth int) ([]byte, int, error) {
 		}
 		return s, it.start + it.n, nil
 	case mpKNumber:
-		return appendJSNumber(nil, it.num), it.start, nil
+		return sio.AppendNumber(nil, it.num), it.start, nil
 	case mpKNil:
 		return []byte("null"), it.start, nil
 	case mpKBool:

@@ -176,7 +176,7 @@ func str(v []byte) string {
 	if len(v) > 0 && (v[0] == '-' || v[0] >= '0' && v[0] <= '9') {
 		f, err := strconv.ParseFloat(string(v), 64)
 		if err == nil {
-			return string(appendJSNumber(nil, f))
+			return string(sio.AppendNumber(nil, f))
 		}
 	}
 	return ""
