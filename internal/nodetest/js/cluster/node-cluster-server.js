@@ -44,8 +44,17 @@ async function main() {
   const sortJSON = (vs) => vs.slice().sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : JSON.stringify(a) > JSON.stringify(b) ? 1 : 0));
   io.on("connection", (socket) => {
     socket.on("node-id", (ack) => ack(nodeId));
-    socket.on("join", (room, ack) => {
+    socket.on("join", async (room, ack) => {
       socket.join(room);
+      if (args.sharded) {
+        // The sharded adapter ("dynamic" mode) SSUBSCRIBEs to the room's channel when the
+        // room is created, without waiting for Redis to confirm; a publish from another
+        // node right after this ack could then reach Redis first and be lost (a race of
+        // @socket.io/redis-adapter itself, which made this test flaky). Commands on one
+        // connection run in order, so once this second SSUBSCRIBE of the same channel is
+        // confirmed, the adapter's is too.
+        await sub.sSubscribe(`${args["redis-key"]}#/#${room}#`, () => {}, true);
+      }
       ack();
     });
     socket.on("leave", (room, ack) => {
