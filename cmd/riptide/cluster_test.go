@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -17,11 +18,11 @@ import (
 func TestRedisFlags(t *testing.T) {
 	r := redistest.Start(t)
 	t.Setenv("RIPTIDE_REDIS_URL", r.URL())
-	c, err := parseFlags([]string{"--addr", "127.0.0.1:0", "--redis-key", "myapp"})
+	c, err := load([]string{"--addr", "127.0.0.1:0", "--redis-key", "myapp"}, os.Getenv, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.redisURL != r.URL() || c.redisKey != "myapp" || c.redisSharded {
+	if c.Redis.URL != r.URL() || c.Redis.Key != "myapp" || c.Redis.Sharded {
 		t.Fatalf("flags %+v", c)
 	}
 	l, srv, err := start(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -42,7 +43,7 @@ func TestRedisFlags(t *testing.T) {
 		t.Fatalf("PUBSUB NUMSUB: %q %v", n, err)
 	}
 
-	c, _ = parseFlags([]string{"--redis", "redis://127.0.0.1:1", "--addr", "127.0.0.1:0"})
+	c = flags(t, "--redis", "redis://127.0.0.1:1", "--addr", "127.0.0.1:0")
 	if _, _, err := start(c, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
 		t.Fatal("start with an unreachable Redis succeeded")
 	}

@@ -23,17 +23,14 @@ func TestRoomNamedLikeASocketID(t *testing.T) {
 			name = "redis"
 		}
 		t.Run(name, func(t *testing.T) {
-			flags := []string{"--addr", "127.0.0.1:0"}
+			args := []string{"--addr", "127.0.0.1:0"}
 			var script []string
 			if withRedis {
 				r := redistest.Start(t)
-				flags = append(flags, "--redis", r.URL())
+				args = append(args, "--redis", r.URL())
 				script = []string{"--redis", r.URL()}
 			}
-			c, err := parseFlags(flags)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := flags(t, args...)
 			l, _, err := start(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err != nil {
 				t.Fatal(err)

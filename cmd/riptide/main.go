@@ -17,18 +17,24 @@
 // (docs/cluster.md):
 //
 //	go run ./cmd/riptide --addr :3000 --redis redis://10.0.0.5:6379 [--redis-key socket.io] [--redis-sharded]
+//
+// Every option is also a key of a config file (--config riptide.yaml or .toml) and a RIPTIDE_*
+// environment variable; flags beat the environment, which beats the file. `riptide validate`
+// checks a configuration, `riptide config` prints the effective one (docs/configuration.md,
+// deploy/riptide.example.yaml).
 package main
 
 import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	_ "net/http/pprof" // served only with --pprof
-	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -42,77 +48,68 @@ import (
 	"github.com/riptide-io/riptide/server/http1"
 )
 
-type config struct {
-	addr           string
-	path           string
-	pingInterval   time.Duration
-	pingTimeout    time.Duration
-	maxHTTPBuffer  int64
-	corsOrigins    string
-	eventLoops     int
-	logLevel       string
-	upgradeTimeout time.Duration
-	authToken      string
-	connectTimeout time.Duration
-	redisURL       string
-	redisKey       string
-	redisSharded   bool
-	gcPercent      int
-	pprofAddr      string
-}
-
-func parseFlags(args []string) (config, error) {
-	var c config
-	fs := flag.NewFlagSet("riptide", flag.ContinueOnError)
-	fs.StringVar(&c.addr, "addr", ":3000", "listen address host:port")
-	fs.StringVar(&c.path, "path", "/socket.io/", "Engine.IO path")
-	fs.DurationVar(&c.pingInterval, "ping-interval", 25*time.Second, "server ping interval")
-	fs.DurationVar(&c.pingTimeout, "ping-timeout", 20*time.Second, "time to wait for a pong")
-	fs.DurationVar(&c.upgradeTimeout, "upgrade-timeout", 10*time.Second, "time a transport upgrade may take")
-	fs.Int64Var(&c.maxHTTPBuffer, "max-http-buffer-size", 1e6, "largest message or polling body, in bytes")
-	fs.StringVar(&c.corsOrigins, "cors-origin", "", `comma-separated origins allowed by CORS ("*" for any); empty disables CORS`)
-	fs.IntVar(&c.eventLoops, "event-loops", 0, "number of event loops (default: one per CPU)")
-	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&c.authToken, "auth-token", "", `when set, clients must connect with auth {"token": <this value>}`)
-	fs.DurationVar(&c.connectTimeout, "connect-timeout", 45*time.Second, "close connections that join no namespace in time")
-	fs.StringVar(&c.redisURL, "redis", os.Getenv("RIPTIDE_REDIS_URL"), "join a cluster through this Redis (redis://[user:pass@]host:port[/db]); default $RIPTIDE_REDIS_URL")
-	fs.StringVar(&c.redisKey, "redis-key", "socket.io", "channel prefix of the cluster (the Node adapter's key)")
-	fs.BoolVar(&c.redisSharded, "redis-sharded", false, "use Redis 7 sharded pub/sub (createShardedAdapter's format)")
-	fs.IntVar(&c.gcPercent, "gc-percent", 50, "Go GC target (GOGC); idle sockets are long-lived, so a lower target keeps RSS near the live heap. The GOGC environment variable wins when set")
-	fs.StringVar(&c.pprofAddr, "pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); empty: off")
-	err := fs.Parse(args)
-	return c, err
-}
-
 func main() {
-	c, err := parseFlags(os.Args[1:])
-	if err != nil {
-		os.Exit(2)
+	os.Exit(cli(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// cli runs a command and returns the exit status: 0, 1 when serving fails, 2 for a bad
+// command line or configuration.
+func cli(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && (args[0] == "validate" || args[0] == "config") {
+		cmd, args = args[0], args[1:]
+	}
+	c, err := load(args, getenv, stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(stderr, "riptide:", line)
+		}
+		return 2
+	}
+	switch cmd {
+	case "validate":
+		fmt.Fprintln(stdout, "ok")
+		return 0
+	case "config":
+		writeYAML(stdout, c.options(), false)
+		return 0
 	}
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
-		fmt.Fprintln(os.Stderr, "riptide: bad --log-level:", err)
-		os.Exit(2)
+	_ = level.UnmarshalText([]byte(c.Log.Level)) // validated by load
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logMode(c, log)
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(c.Debug.GCPercent)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(c.gcPercent)
-	}
-	if c.pprofAddr != "" {
+	if c.Debug.PprofAddr != "" {
 		go func() { // profiling only, off by default
-			log.Info("pprof listening", "addr", c.pprofAddr)
-			if err := http.ListenAndServe(c.pprofAddr, nil); err != nil {
+			log.Info("pprof listening", "addr", c.Debug.PprofAddr)
+			if err := http.ListenAndServe(c.Debug.PprofAddr, nil); err != nil {
 				log.Error("pprof", "err", err)
 			}
 		}()
 	}
 	if err := run(c, log); err != nil {
 		log.Error("riptide stopped", "err", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
-func run(c config, log *slog.Logger) error {
+// logMode is the first log line: who may connect. Open is the default so that
+// `go run ./cmd/riptide` works at once, and it says so loudly.
+func logMode(c *Config, log *slog.Logger) {
+	if c.Auth.Token == "" {
+		log.Warn("riptide is OPEN: any client may connect, join any room and publish (no auth configured)")
+		return
+	}
+	log.Info(`riptide requires a token: clients must connect with auth {"token": ...}; a client with it may join any room and publish`)
+}
+
+func run(c *Config, log *slog.Logger) error {
 	l, srv, err := start(c, log)
 	if err != nil {
 		return err
@@ -131,56 +128,69 @@ func run(c config, log *slog.Logger) error {
 	return err
 }
 
-// redacted hides the password of a Redis URL in logs.
-func redacted(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return u.Redacted()
-	}
-	return "(unparsable URL)"
-}
-
 // redisCluster is the node's cluster membership when --redis is given.
 var redisCluster *redis.Cluster
 
-// start builds the server from the flags and starts listening.
-func start(c config, log *slog.Logger) (*engine.Listener, *server.Server, error) {
+// start builds the server from the configuration and starts listening.
+func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error) {
+	e, lim := &c.Engine, &c.Limits
 	opts := engine.Options{
-		Path:              c.path,
-		PingInterval:      c.pingInterval,
-		PingTimeout:       c.pingTimeout,
-		UpgradeTimeout:    c.upgradeTimeout,
-		MaxHTTPBufferSize: c.maxHTTPBuffer,
+		Path:              c.Listen.Path,
+		PingInterval:      e.PingInterval,
+		PingTimeout:       e.PingTimeout,
+		UpgradeTimeout:    e.UpgradeTimeout,
+		CloseTimeout:      e.CloseTimeout,
+		MaxHTTPBufferSize: int64(lim.MaxHTTPBufferSize),
+		WriteSoftLimit:    lim.SessionWriteSoftLimit,
+		WriteHardLimit:    lim.SessionWriteHardLimit,
 	}
-	if c.corsOrigins != "" {
-		opts.CORS = &engine.CORS{Origins: strings.Split(c.corsOrigins, ","), Credentials: true}
+	if len(c.Listen.CORSOrigins) > 0 {
+		opts.CORS = &engine.CORS{Origins: c.Listen.CORSOrigins, Credentials: true}
 	}
-	so := server.Options{Engine: opts, ConnectTimeout: c.connectTimeout, Logger: log}
-	if c.redisURL != "" {
+	so := server.Options{
+		Engine:            opts,
+		ConnectTimeout:    e.ConnectTimeout,
+		MaxPendingEvents:  lim.MaxPendingEvents,
+		MaxHandlerWorkers: lim.MaxHandlerWorkers,
+		Logger:            log,
+	}
+	if c.Redis.URL != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		cl, err := redis.Dial(ctx, c.redisURL, redis.Options{Key: c.redisKey, Sharded: c.redisSharded, Logger: log})
+		cl, err := redis.Dial(ctx, c.Redis.URL, redis.Options{Key: c.Redis.Key, Sharded: c.Redis.Sharded, Logger: log})
 		cancel()
 		if err != nil {
-			return nil, nil, fmt.Errorf("joining the cluster through %s: %w", redacted(c.redisURL), err)
+			return nil, nil, fmt.Errorf("joining the cluster through %s: %w", redactURL(c.Redis.URL), err)
 		}
 		redisCluster = cl
 		so.NewAdapter = cl.NewAdapter
-		log.Info("cluster mode", "redis", redacted(c.redisURL), "key", c.redisKey, "sharded", c.redisSharded)
+		log.Info("cluster mode", "redis", redactURL(c.Redis.URL), "key", c.Redis.Key, "sharded", c.Redis.Sharded)
 	}
 	io := server.New(so)
-	if c.authToken != "" {
+	if token := c.Auth.Token; token != "" {
 		io.Use(func(s *server.Socket) error {
 			var auth struct {
 				Token string `json:"token"`
 			}
 			_ = json.Unmarshal(s.Handshake().Auth, &auth)
-			if subtle.ConstantTimeCompare([]byte(auth.Token), []byte(c.authToken)) != 1 {
+			if subtle.ConstantTimeCompare([]byte(auth.Token), []byte(token)) != 1 {
 				return &server.ConnectError{Message: "not authorized"}
 			}
 			return nil
 		})
 	}
 	relay(io)
-	l, err := io.Listen(c.addr, engine.ListenConfig{HTTP: health, EventLoops: c.eventLoops, Logger: log})
+	l, err := io.Listen(c.Listen.Addr, engine.ListenConfig{
+		HTTP:           health,
+		EventLoops:     c.Listen.EventLoops,
+		MaxHeaderBytes: lim.MaxHeaderBytes,
+		HeaderTimeout:  c.Listen.HeaderTimeout,
+		BodyTimeout:    c.Listen.BodyTimeout,
+		IdleTimeout:    c.Listen.IdleTimeout,
+		WriteSoftLimit: lim.ConnWriteSoftLimit,
+		WriteHardLimit: lim.ConnWriteHardLimit,
+		StallTimeout:   lim.ConnStallTimeout,
+		Logger:         log,
+	})
 	return l, io, err
 }
 

@@ -12,10 +12,7 @@ import (
 
 // The binary's defaults serve a health check and Engine.IO handshakes on /socket.io/.
 func TestDefaultsServe(t *testing.T) {
-	c, err := parseFlags([]string{"--addr", "127.0.0.1:0", "--cors-origin", "http://app.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := flags(t, "--addr", "127.0.0.1:0", "--cors-origin", "http://app.example")
 	l, srv, err := start(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -50,4 +47,15 @@ func TestDefaultsServe(t *testing.T) {
 		resp.Header.Get("Access-Control-Allow-Origin") != "http://app.example" {
 		t.Fatalf("handshake: %d %q %v", resp.StatusCode, body, resp.Header)
 	}
+}
+
+// flags loads a configuration from the defaults and args alone, as the binary does with no
+// file and no RIPTIDE_* variables.
+func flags(t *testing.T, args ...string) *Config {
+	t.Helper()
+	c, err := load(args, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

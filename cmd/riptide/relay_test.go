@@ -15,10 +15,7 @@ func TestRelayWithSocketIOClient(t *testing.T) {
 	nodetest.Setup(t)
 	for _, token := range []string{"", "s3cret"} {
 		t.Run("token="+token, func(t *testing.T) {
-			c, err := parseFlags([]string{"--addr", "127.0.0.1:0", "--auth-token", token})
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := flags(t, "--addr", "127.0.0.1:0", "--auth-token", token)
 			l, _, err := start(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err != nil {
 				t.Fatal(err)

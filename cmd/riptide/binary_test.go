@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/riptide-io/riptide/internal/nodetest"
+)
+
+// cleanEnv is the test's environment without RIPTIDE_* variables, plus extra.
+func cleanEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "RIPTIDE_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+// runBinary runs bin to completion and returns its stdout, stderr and exit status.
+func runBinary(t *testing.T, bin string, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// The built binary: validate, config and --help as an operator runs them.
+func TestBinaryCommands(t *testing.T) {
+	bin := nodetest.BuildGo(t, "./cmd/riptide")
+	example, _ := filepath.Abs("../../deploy/riptide.example.yaml")
+	exampleTOML, _ := filepath.Abs("../../deploy/riptide.example.toml")
+
+	for _, f := range []string{example, exampleTOML} {
+		out, errs, code := runBinary(t, bin, cleanEnv(), "validate", "--config", f)
+		if code != 0 || out != "ok\n" || errs != "" {
+			t.Errorf("validate %s: %d %q %q", f, code, out, errs)
+		}
+	}
+
+	bad := writeFile(t, "riptide.yaml", badFiles["riptide.yaml"])
+	out, errs, code := runBinary(t, bin, cleanEnv("RIPTIDE_LOG_LEVEL=loud"), "validate", "--config", bad, "--ping-timeout", "x")
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	if code != 2 || out != "" || len(lines) != 10 || lines[0] != "riptide: config "+bad+` line 3: unknown key "listen.adress"` ||
+		!strings.Contains(errs, `riptide: flag --ping-timeout: "x" is not a duration`) ||
+		!strings.Contains(errs, `riptide: log.level (env RIPTIDE_LOG_LEVEL): "loud" is not debug, info, warn or error`) {
+		t.Errorf("validate a bad file: %d %q\n%s", code, out, errs)
+	}
+	// Serving refuses the same configuration, with the same status.
+	if _, errs2, code := runBinary(t, bin, cleanEnv("RIPTIDE_LOG_LEVEL=loud"), "--config", bad, "--ping-timeout", "x"); code != 2 || errs2 != errs {
+		t.Errorf("serve with a bad file: %d\n%s", code, errs2)
+	}
+	if _, errs, code := runBinary(t, bin, cleanEnv(), "--adr", ":1"); code != 2 || errs != "riptide: flag provided but not defined: -adr (riptide --help lists the options)\n" {
+		t.Errorf("unknown flag: %d %q", code, errs)
+	}
+
+	// config merges file < env < flags and redacts secrets.
+	file := writeFile(t, "r.toml", "[engine]\nping_interval = \"5s\"\nping_timeout = \"6s\"\n[auth]\ntoken = \"from-file\"\n")
+	out, errs, code = runBinary(t, bin, cleanEnv("RIPTIDE_CONFIG="+file, "RIPTIDE_ENGINE_PING_TIMEOUT=7s",
+		"RIPTIDE_REDIS_URL=redis://app:hunter2@127.0.0.1:6379/0"), "config", "--ping-timeout", "8s", "--log-level", "debug")
+	if code != 0 || errs != "" {
+		t.Fatalf("config: %d %s", code, errs)
+	}
+	if strings.Contains(out, "hunter2") || strings.Contains(out, "from-file") {
+		t.Fatalf("config printed a secret:\n%s", out)
+	}
+	var got map[string]map[string]any
+	if err := yaml.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("config output is not YAML: %v\n%s", err, out)
+	}
+	for _, c := range []struct {
+		section, key string
+		want         any
+	}{
+		{"engine", "ping_interval", "5s"}, {"engine", "ping_timeout", "8s"}, {"log", "level", "debug"},
+		{"auth", "token", "***"}, {"redis", "url", "redis://app:***@127.0.0.1:6379/0"},
+		{"listen", "addr", ":3000"}, {"limits", "max_pending_events", 64},
+	} {
+		if v := got[c.section][c.key]; v != c.want {
+			t.Errorf("config %s.%s = %v, want %v", c.section, c.key, v, c.want)
+		}
+	}
+
+	out, errs, code = runBinary(t, bin, cleanEnv(), "--help")
+	if code != 0 || out != "" {
+		t.Fatalf("--help: %d %q", code, out)
+	}
+	for _, o := range defaults().options() {
+		if !strings.Contains(errs, "--"+o.flagName()+" ") || !strings.Contains(errs, "env "+o.envName()+",") {
+			t.Errorf("--help lacks --%s or %s", o.flagName(), o.envName())
+		}
+	}
+}
+
+var listening = regexp.MustCompile(`msg="riptide listening" addr=(\S+)`)
+
+// serve starts bin and returns the first two lines of its log and its address; cleanup
+// stops it with SIGTERM and checks it exits 0.
+func serve(t *testing.T, bin string, env []string, args ...string) (first string, addr string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			default: // the test reads only the first lines
+			}
+		}
+		exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("riptide exited with %v after SIGTERM", err)
+			}
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Error("riptide did not stop on SIGTERM")
+		}
+	})
+	timeout := time.After(30 * time.Second)
+	for i := 0; ; i++ {
+		select {
+		case l := <-lines:
+			if i == 0 {
+				first = l
+			}
+			if m := listening.FindStringSubmatch(l); m != nil {
+				return first, m[1]
+			}
+		case <-timeout:
+			t.Fatalf("no listening line; first line %q", first)
+		}
+	}
+}
+
+// With no file and no flags the binary serves the open relay, and its first log line says
+// it is open. (The address comes from the environment so that the test can pick a free
+// port; everything else is default.) With a token, the first line says a token is needed.
+func TestBinaryServes(t *testing.T) {
+	nodetest.Setup(t)
+	bin := nodetest.BuildGo(t, "./cmd/riptide")
+
+	first, addr := serve(t, bin, cleanEnv("RIPTIDE_LISTEN_ADDR=127.0.0.1:0"))
+	const open = `level=WARN msg="riptide is OPEN: any client may connect, join any room and publish (no auth configured)"`
+	if !strings.HasSuffix(first, open) {
+		t.Fatalf("first log line %q, want it to end with %s", first, open)
+	}
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "ok" {
+		t.Fatalf("healthz %q", body)
+	}
+	nodetest.Run(t, 30*time.Second, "riptide-relay.js", "--url", "http://"+addr)
+
+	file := writeFile(t, "auth.yaml", "auth:\n  token: s3cret\nlisten:\n  addr: 127.0.0.1:0\n")
+	first, addr = serve(t, bin, cleanEnv(), "--config", file)
+	if !strings.Contains(first, `level=INFO msg="riptide requires a token`) || strings.Contains(first, "s3cret") {
+		t.Fatalf("first log line with a token: %q", first)
+	}
+	nodetest.Run(t, 30*time.Second, "riptide-relay.js", "--url", "http://"+addr, "--token", "s3cret")
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// problem is a value that parses but cannot run, or a relation between values that does
+// not hold.
+type problem struct {
+	key string
+	msg string
+}
+
+// validate checks ranges and relations. Zero durations and sizes are refused rather than
+// passed on: the library reads zero as "default", so a configured 0 would silently mean
+// something else.
+func validate(c *Config) []problem {
+	var ps []problem
+	bad := func(key, format string, args ...any) {
+		ps = append(ps, problem{key, fmt.Sprintf(format, args...)})
+	}
+	if err := hostPort(c.Listen.Addr); err != nil {
+		bad("listen.addr", "%v", err)
+	}
+	if !strings.HasPrefix(c.Listen.Path, "/") {
+		bad("listen.path", "%q must start with /", c.Listen.Path)
+	}
+	for _, o := range c.Listen.CORSOrigins {
+		if err := origin(o); err != nil {
+			bad("listen.cors_origins", "%v", err)
+		}
+	}
+	if c.Listen.EventLoops < 0 {
+		bad("listen.event_loops", "must be 0 (one per CPU) or more, not %d", c.Listen.EventLoops)
+	}
+	positive := []struct {
+		key string
+		d   time.Duration
+	}{
+		{"listen.header_timeout", c.Listen.HeaderTimeout},
+		{"listen.body_timeout", c.Listen.BodyTimeout},
+		{"listen.idle_timeout", c.Listen.IdleTimeout},
+		{"engine.ping_interval", c.Engine.PingInterval},
+		{"engine.ping_timeout", c.Engine.PingTimeout},
+		{"engine.upgrade_timeout", c.Engine.UpgradeTimeout},
+		{"engine.connect_timeout", c.Engine.ConnectTimeout},
+		{"engine.close_timeout", c.Engine.CloseTimeout},
+		{"limits.conn_stall_timeout", c.Limits.ConnStallTimeout},
+	}
+	for _, p := range positive {
+		if p.d <= 0 {
+			bad(p.key, "must be more than 0, not %v", p.d)
+		}
+	}
+	l := &c.Limits
+	sizes := []struct {
+		key string
+		n   int
+	}{
+		{"limits.max_http_buffer_size", l.MaxHTTPBufferSize},
+		{"limits.max_header_bytes", l.MaxHeaderBytes},
+		{"limits.conn_write_soft_limit", l.ConnWriteSoftLimit},
+		{"limits.conn_write_hard_limit", l.ConnWriteHardLimit},
+		{"limits.session_write_soft_limit", l.SessionWriteSoftLimit},
+		{"limits.session_write_hard_limit", l.SessionWriteHardLimit},
+		{"limits.max_pending_events", l.MaxPendingEvents},
+	}
+	for _, s := range sizes {
+		if s.n <= 0 {
+			bad(s.key, "must be more than 0, not %d", s.n)
+		}
+	}
+	if l.ConnWriteHardLimit < l.ConnWriteSoftLimit {
+		bad("limits.conn_write_hard_limit", "%d is less than limits.conn_write_soft_limit (%d)", l.ConnWriteHardLimit, l.ConnWriteSoftLimit)
+	}
+	if l.SessionWriteHardLimit < l.SessionWriteSoftLimit {
+		bad("limits.session_write_hard_limit", "%d is less than limits.session_write_soft_limit (%d)", l.SessionWriteHardLimit, l.SessionWriteSoftLimit)
+	}
+	if l.MaxHandlerWorkers < 0 {
+		bad("limits.max_handler_workers", "must be 0 (256 x GOMAXPROCS) or more, not %d", l.MaxHandlerWorkers)
+	}
+	if c.Redis.URL != "" {
+		if err := redisURL(c.Redis.URL); err != nil {
+			bad("redis.url", "%v", err)
+		}
+	}
+	if c.Redis.Key == "" {
+		bad("redis.key", "must not be empty")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+	if c.Debug.GCPercent < -1 {
+		bad("debug.gc_percent", "must be -1 (off) or more, not %d", c.Debug.GCPercent)
+	}
+	if c.Debug.PprofAddr != "" {
+		if err := hostPort(c.Debug.PprofAddr); err != nil {
+			bad("debug.pprof_addr", "%v", err)
+		}
+	}
+	return ps
+}
+
+func hostPort(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (e.g. \":3000\", \"127.0.0.1:3000\")", addr)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	return nil
+}
+
+// origin checks a CORS origin: "*" or scheme://host[:port], as browsers send it.
+func origin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		return fmt.Errorf("%q is not an origin (scheme://host[:port], e.g. https://app.example.com) or *", o)
+	}
+	return nil
+}
+
+// redisURL checks what the Redis client accepts. Its message never repeats the URL, which
+// may hold a password.
+func redisURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("does not parse as a URL (redis://[user:password@]host:port[/db])")
+	}
+	switch u.Scheme {
+	case "redis", "rediss":
+		if u.Host == "" {
+			return fmt.Errorf("has no host (redis://[user:password@]host:port[/db])")
+		}
+	case "unix":
+		if u.Path == "" {
+			return fmt.Errorf("has no socket path (unix:///path/to/redis.sock)")
+		}
+	default:
+		return fmt.Errorf("scheme %q is not redis, rediss or unix", u.Scheme)
+	}
+	return nil
+}
