@@ -31,9 +31,9 @@ type connState struct {
 	sess  *Session
 	probe bool
 	held  bool
-	// keepAlive and cors describe the parked GET's (or held POST's) eventual response.
+	// keepAlive (and the timer's cors) describe the parked GET's or held POST's eventual
+	// response.
 	keepAlive bool
-	cors      []byte
 	asm       wsframe.Assembler
 	frag      *bytebufferpool.ByteBuffer // fragments of a message in progress
 	// draining: the connection failed (oversized message, protocol error, timeout) and its
@@ -84,6 +84,8 @@ type connTimer struct {
 	// only, which are the ones with a timer: it costs an idle WebSocket nothing).
 	chunked  http1.ChunkedState
 	chunking bool
+	// cors holds the CORS header lines for a parked GET's or held POST's answer.
+	cors []byte
 	// continued: "100 Continue" was sent for the request in progress.
 	continued bool
 	armGen    atomic.Uint32

@@ -93,7 +93,7 @@ func (l *Listener) resumeParked(c gnet.Conn, cs *connState) (done bool, action g
 			return false, gnet.None
 		}
 		cs.held, cs.sess = false, nil
-		writePostOK(c, cs.keepAlive, cs.cors)
+		writePostOK(c, cs.keepAlive, cs.timer.cors)
 	} else {
 		body := bytebufferpool.Get()
 		defer bytebufferpool.Put(body)
@@ -103,11 +103,11 @@ func (l *Listener) resumeParked(c gnet.Conn, cs *connState) (done bool, action g
 		case pollPark:
 			return false, gnet.None
 		case pollAnswer:
-			writePollResponse(c, body.B, cs.keepAlive, cs.cors)
+			writePollResponse(c, body.B, cs.keepAlive, cs.timer.cors)
 		}
 		cs.sess = nil
 	}
-	cs.cors = cs.cors[:0]
+	cs.timer.cors = cs.timer.cors[:0]
 	if !cs.keepAlive {
 		return true, gnet.Close
 	}
@@ -417,7 +417,7 @@ func (l *Listener) pollGet(c gnet.Conn, cs *connState, s *Session, req *http1.Re
 	case pollPark:
 		cs.sess = s
 		cs.keepAlive = req.KeepAlive
-		cs.cors = append(cs.cors[:0], cors...)
+		cs.timer.cors = append(cs.timer.cors[:0], cors...)
 		return reqParked, gnet.None
 	case pollOverlap:
 		writeSimple(c, 400, "", nil, req.KeepAlive, cors)
@@ -471,7 +471,7 @@ func (l *Listener) pollPost(c gnet.Conn, cs *connState, s *Session, req *http1.R
 		// The handler paused the session: the answer waits for Resume (resumeParked).
 		cs.sess, cs.held = s, true
 		cs.keepAlive = req.KeepAlive
-		cs.cors = append(cs.cors[:0], cors...)
+		cs.timer.cors = append(cs.timer.cors[:0], cors...)
 		_, _ = c.Discard(total)
 		return reqParked, gnet.None
 	}

@@ -83,8 +83,9 @@ type Session struct {
 	// idle session holds no buffer.
 	out *bytebufferpool.ByteBuffer
 	hb  deadline.Timer
-	// flushed are closed once out has been written (see Flushed).
-	flushed []chan struct{}
+	// flushed is closed once out has been written (see Flushed); one channel serves every
+	// waiter of the same flush (a slice of them would cost an idle socket 16 bytes more).
+	flushed chan struct{}
 	// backlog is what the connection still held unsent after the loop's last write: the
 	// client reads slower than it is sent to when it grows. It counts toward the limits.
 	backlog int
@@ -303,15 +304,15 @@ func (s *Session) admitLocked(n int, volatile bool) error {
 // session ends). The Socket.IO layer uses it so that a CONNECT reply leaves in its own
 // write, ahead of what connection handlers emit. Safe for concurrent use.
 func (s *Session) Flushed() <-chan struct{} {
-	ch := make(chan struct{})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.out == nil || s.transport != WebSocket || s.state == stateClosed {
-		close(ch)
-		return ch
+		return closedChan
 	}
-	s.flushed = append(s.flushed, ch)
-	return ch
+	if s.flushed == nil {
+		s.flushed = make(chan struct{})
+	}
+	return s.flushed
 }
 
 // Close closes the session as Node's socket.close() does: packets already queued are
@@ -559,10 +560,10 @@ func (s *Session) terminate(reason CloseReason) {
 	if s.post != nil {
 		_ = s.post.c.Wake(nil)
 	}
-	for _, ch := range s.flushed {
-		close(ch)
+	if s.flushed != nil {
+		close(s.flushed)
+		s.flushed = nil
 	}
-	s.flushed = nil
 	s.mu.Unlock()
 	s.srv.remove(s)
 	s.srv.handler.OnClose(s, reason)
@@ -588,5 +589,7 @@ func (s *Session) slowLocked() {
 	s.closeBy = 0
 	s.srv.wheel.Schedule(&s.hb, time.Now())
 }
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func getBuffer() *bytebufferpool.ByteBuffer { return bytebufferpool.Get() }

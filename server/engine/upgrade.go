@@ -127,9 +127,9 @@ func (s *Session) wsTurn() (read bool) {
 }
 
 // wsEndTurn is the transition at the end of the loop's turn: it hands over what to write
-// (the caller writes and releases it, then closes the channels in flushed) and whether the
+// (the caller writes and releases it, then closes flushed if not nil) and whether the
 // connection must close after it (the session is closing or closed).
-func (s *Session) wsEndTurn() (out *bytebufferpool.ByteBuffer, flushed []chan struct{}, closeConn bool) {
+func (s *Session) wsEndTurn() (out *bytebufferpool.ByteBuffer, flushed chan struct{}, closeConn bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.inLoop = false

@@ -129,8 +129,8 @@ func (l *Listener) wsTraffic(c gnet.Conn, cs *connState) gnet.Action {
 		bytebufferpool.Put(out)
 		s.written(c.OutboundBuffered())
 	}
-	for _, ch := range flushed {
-		close(ch)
+	if flushed != nil {
+		close(flushed)
 	}
 	if closeConn && action == gnet.None {
 		_, _ = c.Write(closeNoStatus)
