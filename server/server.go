@@ -17,9 +17,9 @@ import (
 
 // Server is a Socket.IO server: namespaces on top of one Engine.IO server.
 type Server struct {
-	opts  Options
-	eng   *engine.Server
-	pool  *serial.Pool
+	opts Options
+	eng  *engine.Server
+	pool *serial.Pool
 	// wheel holds the clients' connect timeouts; it starts with the first client (startWheel)
 	// and stops on Close, so a Server created and never served holds no goroutine.
 	wheel     *deadline.Wheel

@@ -74,10 +74,10 @@ type Session struct {
 	paused bool
 	// closeReason is what OnClose reports for a close this side started (stateClosing).
 	closeReason CloseReason
-	conn        netConn  // the WebSocket when transport is WebSocket
-	get         netConn  // the parked long-poll GET, if any
+	conn        netConn   // the WebSocket when transport is WebSocket
+	get         netConn   // the parked long-poll GET, if any
 	post        *heldPost // a POST whose answer waits for Resume (polling back-pressure)
-	upg         *upgrade // the probing WebSocket during a polling -> WebSocket upgrade
+	upg         *upgrade  // the probing WebSocket during a polling -> WebSocket upgrade
 	// out holds what waits for the transport: encoded frames when the transport is
 	// WebSocket, queue records (see appendRecord) when it is polling. Nil when empty, so an
 	// idle session holds no buffer.
