@@ -12,7 +12,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/riptide-io/riptide/internal/nodetest"
@@ -327,3 +331,49 @@ func wantConnected(t *testing.T, key string, r sioResult, user string) {
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// wsClient is a bare WebSocket Socket.IO client, for tests that hold a socket open from Go.
+type wsClient struct {
+	t  testing.TB
+	c  net.Conn
+	rw io.ReadWriter
+}
+
+func dialWS(t testing.TB, addr string) *wsClient {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, br, _, err := ws.Dial(ctx, "ws://"+addr+"/socket.io/?EIO=4&transport=websocket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	cl := &wsClient{t: t, c: c, rw: c}
+	if br != nil {
+		cl.rw = struct {
+			io.Reader
+			io.Writer
+		}{io.MultiReader(br, c), c}
+	}
+	cl.read() // the Engine.IO open packet
+	return cl
+}
+
+func (c *wsClient) send(s string) { _ = wsutil.WriteClientText(c.c, []byte(s)) }
+
+// read returns the next text packet, answering pings; it fails the test after 5 s.
+func (c *wsClient) read() string {
+	c.t.Helper()
+	_ = c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		p, _, err := wsutil.ReadServerData(c.rw)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if string(p) == "2" {
+			_ = wsutil.WriteClientText(c.c, []byte("3"))
+			continue
+		}
+		return string(p)
+	}
+}

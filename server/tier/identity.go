@@ -39,26 +39,25 @@ func IdentityOf(s *server.Socket) *Identity {
 }
 
 // RemoteIdentity returns the identity of a socket returned by FetchSockets, on this node
-// or another one (whose data arrives as decoded JSON), or nil.
+// or another one (whose data arrives as the JSON the other node wrote), or nil when the
+// socket has none.
 func RemoteIdentity(r *server.RemoteSocket) *Identity {
+	var raw []byte
 	switch d := r.Data.(type) {
 	case *Identity:
 		return d
-	case map[string]any:
-		user, ok := d["user"].(string)
-		if !ok {
-			return nil
-		}
-		id := &Identity{User: user}
-		if exp, ok := d["exp"].(float64); ok {
-			id.Exp = int64(exp)
-		}
-		if c, ok := d["claims"]; ok {
-			id.Claims, _ = json.Marshal(c)
-		}
-		return id
+	case json.RawMessage:
+		raw = d
+	case []byte:
+		raw = d
+	default:
+		return nil
 	}
-	return nil
+	id := &Identity{}
+	if json.Unmarshal(raw, id) != nil || id.User == "" {
+		return nil
+	}
+	return id
 }
 
 // attach makes id the socket's data and arms its expiry. The timer is stopped when the
