@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -280,16 +281,16 @@ func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
 			}
 		}
 		if k == nil {
-			return nil, errs[AuthKeyUnknown]
+			return nil, newError(AuthKeyUnknown, "kid "+strconv.Quote(kid))
 		}
 		if k.algs&alg == 0 {
-			return nil, errs[AuthAlgNotAllowed]
+			return nil, newError(AuthAlgNotAllowed, fmt.Sprintf("kid %q verifies %s, token has %s", kid, k.algs, t.Method.Alg()))
 		}
 		return k.pub, nil
 	}
 	i := algIndex(alg)
 	keys := v.byAlg[i]
-	if v.jwks != nil {
+	if v.jwks != nil && alg&allAsymm != 0 {
 		set := v.jwks.current()
 		if set == nil && len(keys) == 0 {
 			return nil, errs[AuthUnavailable]
@@ -343,7 +344,9 @@ func (v *Verifier) classify(err error) *Error {
 			return e
 		}
 	}
-	v.log.Warn("tier: unclassified token error", "err", err)
+	// Not expected: every golang-jwt error is mapped above. Debug, not Warn: clients choose
+	// their tokens, and a log level they can flood would be theirs too.
+	v.log.Debug("tier: unclassified token error", "err", err)
 	return errs[AuthTokenMalformed]
 }
 
