@@ -24,6 +24,12 @@ if ! /usr/bin/python3 -c "import socketio, requests, websocket" >/dev/null 2>&1;
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-socketio python3-requests python3-websocket
 fi
 
+# An independent JWT minter for server/tier's authentication tests: Debian's PyJWT.
+if ! /usr/bin/python3 -c "import jwt, cryptography" >/dev/null 2>&1; then
+  echo "== installing python3-jwt (apt)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-jwt python3-cryptography
+fi
+
 echo "== npm clients (internal/nodetest/js)"
 (cd internal/nodetest/js && npm ci --no-audit --no-fund --loglevel=error)
 
