@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"gopkg.in/yaml.v3"
 
 	"github.com/riptide-io/riptide/internal/nodetest"
@@ -197,4 +199,85 @@ func TestBinaryServes(t *testing.T) {
 		t.Fatalf("first log line with a token: %q", first)
 	}
 	nodetest.Run(t, 30*time.Second, "riptide-relay.js", "--url", "http://"+addr, "--token", "s3cret")
+}
+
+// TestBinaryJWT: with auth.jwt configured the binary requires a JWT on every connection:
+// the real socket.io-client connects with a valid token (and uses the relay protocol), and
+// gets connect_error with the documented code otherwise, on both transports.
+func TestBinaryJWT(t *testing.T) {
+	nodetest.Setup(t)
+	bin := nodetest.BuildGo(t, "./cmd/riptide")
+	const secret = "a-shared-secret-of-at-least-32-bytes!!"
+	mint := func(key string, exp time.Duration) string {
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+			"sub": "ana", "exp": time.Now().Add(exp).Unix(),
+		}).SignedString([]byte(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+
+	_, stderr, code := runBinary(t, bin, cleanEnv("RIPTIDE_AUTH_JWT_HMAC_SECRET=short"), "validate")
+	if code != 2 || !strings.Contains(stderr, "auth.jwt") {
+		t.Fatalf("validate with a short secret: exit %d, %q", code, stderr)
+	}
+
+	first, addr := serve(t, bin, cleanEnv("RIPTIDE_LISTEN_ADDR=127.0.0.1:0", "RIPTIDE_AUTH_JWT_HMAC_SECRET="+secret))
+	if !strings.Contains(first, "riptide requires a JWT") || strings.Contains(first, secret) {
+		t.Fatalf("first log line %q", first)
+	}
+	type result struct {
+		Name         string `json:"name"`
+		Transport    string `json:"transport"`
+		Connected    bool   `json:"connected"`
+		ConnectError *struct {
+			Message string `json:"message"`
+			Data    struct {
+				Code string `json:"code"`
+			} `json:"data"`
+		} `json:"connectError"`
+	}
+	want := map[string]string{ // case -> code ("" = connects)
+		"valid":         "",
+		"missing":       "AUTH_TOKEN_MISSING",
+		"bad signature": "AUTH_SIGNATURE_INVALID",
+		"expired":       "AUTH_TOKEN_EXPIRED",
+		"malformed":     "AUTH_TOKEN_MALFORMED",
+	}
+	auth := map[string]any{
+		"valid":         map[string]string{"token": mint(secret, time.Hour)},
+		"bad signature": map[string]string{"token": mint(secret+"x", time.Hour)},
+		"expired":       map[string]string{"token": mint(secret, -time.Hour)},
+		"malformed":     map[string]string{"token": "not.a.jwt"},
+	}
+	var cases []map[string]any
+	for name := range want {
+		for _, tr := range []string{"polling", "websocket"} {
+			c := map[string]any{"name": name, "url": "http://" + addr, "transport": tr, "connectOnly": true}
+			if a, ok := auth[name]; ok {
+				c["auth"] = a
+			}
+			cases = append(cases, c)
+		}
+	}
+	b, _ := json.Marshal(cases)
+	path := writeFile(t, "cases.json", string(b))
+	out := nodetest.Decode[struct {
+		Results []result `json:"results"`
+	}](t, nodetest.Run(t, 60*time.Second, "tier-auth.js", "--cases", path))
+	if len(out.Results) != len(cases) {
+		t.Fatalf("%d results for %d cases", len(out.Results), len(cases))
+	}
+	for _, r := range out.Results {
+		code := want[r.Name]
+		switch {
+		case code == "" && !r.Connected:
+			t.Errorf("%s/%s: not connected (%+v)", r.Name, r.Transport, r.ConnectError)
+		case code != "" && (r.Connected || r.ConnectError == nil || r.ConnectError.Data.Code != code):
+			t.Errorf("%s/%s: connected=%v error=%+v, want %s", r.Name, r.Transport, r.Connected, r.ConnectError, code)
+		}
+	}
+	nodetest.Run(t, 30*time.Second, "riptide-relay.js", "--url", "http://"+addr, "--token", mint(secret, time.Hour),
+		"--refusal", "authentication token required")
 }

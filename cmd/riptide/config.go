@@ -57,6 +57,29 @@ type LimitsConfig struct {
 // AuthConfig says who may connect.
 type AuthConfig struct {
 	Token string
+	JWT   JWTConfig
+}
+
+// JWTConfig is JWT authentication of connections (server/tier's Verifier); it is on when a
+// key source is set.
+type JWTConfig struct {
+	HMACSecret     string
+	HMACSecretFile string
+	PublicKeyFiles []string
+	JWKSURL        string
+	Algorithms     []string
+	Issuer         string
+	Audience       string
+	Leeway         time.Duration
+	UserClaim      string
+	BearerHeader   bool
+	QueryParam     string
+	ExpiryGrace    time.Duration
+}
+
+// enabled reports whether any key source is configured.
+func (j *JWTConfig) enabled() bool {
+	return j.HMACSecret != "" || j.HMACSecretFile != "" || len(j.PublicKeyFiles) > 0 || j.JWKSURL != ""
 }
 
 // RedisConfig is cluster membership through Redis.
@@ -116,7 +139,7 @@ type value interface {
 // options declares every setting of c, in the order of the file, --help and the docs.
 // Defaults live here and only here: defaults() applies them.
 func (c *Config) options() []*option {
-	l, e, lim := &c.Listen, &c.Engine, &c.Limits
+	l, e, lim, j := &c.Listen, &c.Engine, &c.Limits, &c.Auth.JWT
 	return []*option{
 		{key: "listen.addr", def: ":3000", val: (*strVal)(&l.Addr),
 			help: "Address to listen on, host:port (port 0 picks a free one)."},
@@ -165,6 +188,30 @@ func (c *Config) options() []*option {
 
 		{key: "auth.token", flag: "auth-token", def: "", val: (*strVal)(&c.Auth.Token), secret: redactAll,
 			help: `When set, clients must connect with auth {"token": <this value>}; others get connect_error "not authorized". Empty: riptide is open.`},
+		{key: "auth.jwt.hmac_secret", def: "", val: (*strVal)(&j.HMACSecret), secret: redactAll,
+			help: "JWT: shared secret for HS256/384/512 tokens, at least 32 bytes. Setting any auth.jwt key source turns JWT authentication on: clients connect with auth {token: <JWT>}."},
+		{key: "auth.jwt.hmac_secret_file", def: "", val: (*strVal)(&j.HMACSecretFile),
+			help: "JWT: file holding the shared secret (trailing newlines trimmed)."},
+		{key: "auth.jwt.public_key_files", def: "", val: (*listVal)(&j.PublicKeyFiles),
+			help: "JWT: PEM files of RSA (2048 bits or more), EC or Ed25519 public keys (RS*, PS*, ES*, EdDSA tokens). In flags and the environment: comma-separated."},
+		{key: "auth.jwt.jwks_url", def: "", val: (*strVal)(&j.JWKSURL),
+			help: "JWT: JWKS endpoint serving public keys, fetched on first use and on an unknown kid (at most every 10 s); the last good set is kept while it is down."},
+		{key: "auth.jwt.algorithms", def: "", val: (*listVal)(&j.Algorithms),
+			help: `JWT: algorithms accepted (e.g. RS256,ES256). Empty: every algorithm the configured keys can verify. "none" is never accepted.`},
+		{key: "auth.jwt.issuer", def: "", val: (*strVal)(&j.Issuer),
+			help: "JWT: when set, a token's iss must equal it."},
+		{key: "auth.jwt.audience", def: "", val: (*strVal)(&j.Audience),
+			help: "JWT: when set, a token's aud must contain it."},
+		{key: "auth.jwt.leeway", def: "0s", val: (*durVal)(&j.Leeway),
+			help: "JWT: clock skew tolerated on exp, nbf and iat."},
+		{key: "auth.jwt.user_claim", def: "sub", val: (*strVal)(&j.UserClaim),
+			help: "JWT: the claim holding the user id."},
+		{key: "auth.jwt.bearer_header", def: "false", val: (*boolVal)(&j.BearerHeader),
+			help: "JWT: also take the token from the handshake's Authorization: Bearer header (browsers cannot set it on a WebSocket)."},
+		{key: "auth.jwt.query_param", def: "", val: (*strVal)(&j.QueryParam),
+			help: "JWT: also take the token from this query parameter of the handshake URL (URLs end up in proxy logs). Empty: not from the query."},
+		{key: "auth.jwt.expiry_grace", def: "0s", val: (*durVal)(&j.ExpiryGrace),
+			help: `JWT: a socket whose token expires while connected gets an "error" event AUTH_TOKEN_EXPIRED and is disconnected at exp + leeway + this.`},
 
 		{key: "redis.url", flag: "redis", def: "", val: (*strVal)(&c.Redis.URL), secret: redactURL,
 			help: "Join a cluster through this Redis: redis://[user:password@]host:port[/db], rediss:// for TLS, unix://path. Empty: single node."},

@@ -46,6 +46,7 @@ import (
 	"github.com/riptide-io/riptide/server"
 	"github.com/riptide-io/riptide/server/engine"
 	"github.com/riptide-io/riptide/server/http1"
+	"github.com/riptide-io/riptide/server/tier"
 )
 
 func main() {
@@ -102,6 +103,10 @@ func cli(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 // logMode is the first log line: who may connect. Open is the default so that
 // `go run ./cmd/riptide` works at once, and it says so loudly.
 func logMode(c *Config, log *slog.Logger) {
+	if c.Auth.JWT.enabled() {
+		log.Info("riptide requires a JWT: clients must connect with auth {token: <JWT>}; a client with a valid one may join any room and publish", "user_claim", c.Auth.JWT.UserClaim)
+		return
+	}
 	if c.Auth.Token == "" {
 		log.Warn("riptide is OPEN: any client may connect, join any room and publish (no auth configured)")
 		return
@@ -125,7 +130,36 @@ func run(c *Config, log *slog.Logger) error {
 	if redisCluster != nil {
 		_ = redisCluster.Close()
 	}
+	if verifier != nil {
+		verifier.Close()
+	}
 	return err
+}
+
+// verifier checks the connections' JWTs when auth.jwt is configured.
+var verifier *tier.Verifier
+
+// jwtConfig turns the binary's auth.jwt keys into the library's configuration.
+func jwtConfig(j *JWTConfig, log *slog.Logger) tier.JWTConfig {
+	cfg := tier.JWTConfig{
+		Algorithms:   j.Algorithms,
+		Leeway:       j.Leeway,
+		Issuer:       j.Issuer,
+		Audience:     j.Audience,
+		UserClaim:    j.UserClaim,
+		BearerHeader: j.BearerHeader,
+		QueryParam:   j.QueryParam,
+		ExpiryGrace:  j.ExpiryGrace,
+		Logger:       log,
+	}
+	if j.HMACSecret != "" || j.HMACSecretFile != "" {
+		cfg.HMACSecrets = []tier.HMACSecret{{Secret: j.HMACSecret, File: j.HMACSecretFile}}
+	}
+	for _, f := range j.PublicKeyFiles {
+		cfg.PublicKeys = append(cfg.PublicKeys, tier.PublicKey{File: f})
+	}
+	cfg.JWKS.URL = j.JWKSURL
+	return cfg
 }
 
 // redisCluster is the node's cluster membership when --redis is given.
@@ -166,6 +200,15 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		log.Info("cluster mode", "redis", redactURL(c.Redis.URL), "key", c.Redis.Key, "sharded", c.Redis.Sharded)
 	}
 	io := server.New(so)
+	if c.Auth.JWT.enabled() {
+		v, err := tier.NewVerifier(jwtConfig(&c.Auth.JWT, log))
+		if err != nil {
+			return nil, nil, fmt.Errorf("auth.jwt: %w", err)
+		}
+		verifier = v
+		io.Use(tier.Auth(v))
+		log.Info("JWT authentication", "algorithms", v.Algorithms())
+	}
 	if token := c.Auth.Token; token != "" {
 		io.Use(func(s *server.Socket) error {
 			var auth struct {

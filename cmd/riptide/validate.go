@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+
+	"github.com/riptide-io/riptide/server/tier"
 	"net"
 	"net/url"
 	"strconv"
@@ -83,6 +85,22 @@ func validate(c *Config) []problem {
 	}
 	if l.MaxHandlerWorkers < 0 {
 		bad("limits.max_handler_workers", "must be 0 (256 x GOMAXPROCS) or more, not %d", l.MaxHandlerWorkers)
+	}
+	if j := &c.Auth.JWT; j.enabled() {
+		if c.Auth.Token != "" {
+			bad("auth.token", "a shared token and JWT authentication (auth.jwt) exclude each other: set one")
+		}
+		if j.Leeway < 0 || j.ExpiryGrace < 0 {
+			bad("auth.jwt", "leeway and expiry_grace must not be negative")
+		}
+		if j.UserClaim == "" {
+			bad("auth.jwt.user_claim", "must not be empty")
+		}
+		if v, err := tier.NewVerifier(jwtConfig(j, nil)); err != nil {
+			bad("auth.jwt", "%v", err)
+		} else {
+			v.Close()
+		}
 	}
 	if c.Redis.URL != "" {
 		if err := redisURL(c.Redis.URL); err != nil {

@@ -1,7 +1,9 @@
 "use strict";
 // cmd/riptide's default protocol with the real socket.io-client: join, publish to a room,
 // leave; and, with --token, refusal of a client without the token.
-// Flags: --url http://127.0.0.1:PORT [--token T]. Prints one JSON line; exit 0 only on success.
+// Flags: --url http://127.0.0.1:PORT [--token T] [--refusal MESSAGE (default "not
+// authorized": the connect_error message a client without the token must get)].
+// Prints one JSON line; exit 0 only on success.
 const { io } = require("socket.io-client");
 
 const args = {};
@@ -30,7 +32,7 @@ function connect(opts) {
 (async () => {
   if (args.token) {
     const err = await connect({ auth: {} }).then(() => null, (e) => e);
-    if (!err || err.message !== "not authorized") throw new Error("missing token accepted: " + (err && err.message));
+    if (!err || err.message !== (args.refusal || "not authorized")) throw new Error("missing token accepted: " + (err && err.message));
     result.refused = err.message;
   }
   const [a, b, c] = await Promise.all([connect({ transports: ["websocket"] }), connect({}), connect({ transports: ["polling"] })]);

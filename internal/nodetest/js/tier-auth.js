@@ -5,10 +5,12 @@
 // Flags:
 //   --cases FILE       (required) JSON array of cases:
 //                      {name, url, transport: "polling"|"websocket", auth?, headers?, query?,
-//                       expiry?: true}
+//                       expiry?: true, connectOnly?: true}
 //                      auth becomes the client's `auth` option, headers its `extraHeaders`,
 //                      query its `query`. With expiry the script stays connected and waits
 //                      for the server's "error" event and the disconnect that follows.
+//                      With connectOnly the "connect" event is enough (servers that do
+//                      not emit "whoami", such as cmd/riptide's relay).
 //   --timeout 30000
 //
 // Result: {ok, results: [{name, transport, connected, whoami, connectError: {message, data},
@@ -48,6 +50,13 @@ function runCase(k) {
       r.connectError = { message: err.message, data: err.data === undefined ? null : err.data };
       done();
     });
+    if (k.connectOnly) {
+      socket.on("connect", () => {
+        r.connected = true;
+        r.connectedMs = Date.now() - start;
+        done();
+      });
+    }
     socket.on("whoami", (user) => {
       r.whoami = user;
       r.connected = true;
