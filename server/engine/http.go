@@ -289,6 +289,16 @@ func (srv *Server) serve(l *Listener, c gnet.Conn, cs *connState, req *http1.Req
 			}
 		}
 	}
+	if code < 0 && !hasSID {
+		if status, limit := srv.admit(c, req); status != 0 {
+			writeRefusal(c, status, limit, cors)
+			if !b.complete || req.Upgrade {
+				return reqDone, l.drain(c, cs, ReasonTransportError)
+			}
+			_, _ = c.Discard(b.total)
+			return reqDone, gnet.Close
+		}
+	}
 	if code < 0 && !hasSID && opts.AllowRequest != nil {
 		hs := newRequest(buf[:n], c.RemoteAddr().String(), time.Now())
 		if err := opts.AllowRequest(hs); err != nil {

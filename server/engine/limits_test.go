@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"runtime"
 	"strings"
 	"sync"
@@ -355,4 +356,67 @@ func TestChunkedPOST(t *testing.T) {
 			t.Fatalf("%s: %d, want 400", name, resp.StatusCode)
 		}
 	}
+}
+
+// Handshakes over the connection limits are refused before any session exists, with the
+// status and the documented code; X-Forwarded-For counts only from trusted proxies.
+func TestConnectionLimits(t *testing.T) {
+	handshake := func(t *testing.T, addr string, xff string, ws bool) (int, string) {
+		t.Helper()
+		r := dialRaw(t, addr)
+		req := "GET " + eioPath + "?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n"
+		if ws {
+			req = "GET " + eioPath + "?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+		}
+		if xff != "" {
+			req += "X-Forwarded-For: " + xff + "\r\n"
+		}
+		r.send(req + "\r\n")
+		resp, body := r.response()
+		return resp.StatusCode, body
+	}
+	t.Run("node", func(t *testing.T) {
+		srv, l := startListener(t, Options{MaxSessions: 2}, ListenConfig{}, newEcho())
+		for i := 0; i < 2; i++ {
+			if code, _ := handshake(t, l.Addr(), "", false); code != 200 {
+				t.Fatalf("handshake %d: %d", i, code)
+			}
+		}
+		for _, ws := range []bool{false, true} {
+			code, body := handshake(t, l.Addr(), "", ws)
+			if code != 503 || body != `{"code":"CONN_LIMIT_NODE","message":"the server is at its connection limit"}` {
+				t.Fatalf("over the node limit (ws %v): %d %s", ws, code, body)
+			}
+		}
+		if srv.Count() != 2 {
+			t.Fatalf("%d sessions: a refused handshake made one", srv.Count())
+		}
+		var one *Session
+		srv.Range(func(s *Session) bool { one = s; return false })
+		one.terminate(ReasonForcedClose)
+		if code, _ := handshake(t, l.Addr(), "", true); code != 101 {
+			t.Fatalf("after a session ended: %d", code)
+		}
+	})
+	t.Run("address behind a trusted proxy", func(t *testing.T) {
+		trusted := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		_, l := startListener(t, Options{MaxSessionsPerAddress: 1, TrustedProxies: trusted}, ListenConfig{}, newEcho())
+		if code, _ := handshake(t, l.Addr(), "203.0.113.7", false); code != 200 {
+			t.Fatalf("first from 203.0.113.7: %d", code)
+		}
+		code, body := handshake(t, l.Addr(), "198.51.100.1, 203.0.113.7", false)
+		if code != 429 || !strings.Contains(body, `"code":"CONN_LIMIT_ADDRESS"`) {
+			t.Fatalf("second from 203.0.113.7 (a forged hop on its left): %d %s", code, body)
+		}
+		if code, _ := handshake(t, l.Addr(), "203.0.113.8", false); code != 200 {
+			t.Fatalf("another address: %d", code)
+		}
+	})
+	t.Run("forwarded header from an untrusted peer", func(t *testing.T) {
+		_, l := startListener(t, Options{MaxSessionsPerAddress: 1}, ListenConfig{}, newEcho())
+		handshake(t, l.Addr(), "203.0.113.1", false)
+		if code, _ := handshake(t, l.Addr(), "203.0.113.2", false); code != 429 {
+			t.Fatalf("a forged X-Forwarded-For escaped the limit: %d", code)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -41,6 +42,17 @@ type Options struct {
 	// WriteHardLimit: past this many unsent bytes the session is closed, so one slow
 	// client cannot grow the server's memory; default 16 MiB (16 max-size messages).
 	WriteHardLimit int
+	// MaxSessions bounds the server's sessions: a handshake past it gets 503
+	// {"code":"CONN_LIMIT_NODE"} before any session state is allocated. 0: no bound.
+	MaxSessions int
+	// MaxSessionsPerAddress bounds the sessions of one client address (see
+	// TrustedProxies): past it a handshake gets 429 {"code":"CONN_LIMIT_ADDRESS"}. 0: no
+	// bound.
+	MaxSessionsPerAddress int
+	// TrustedProxies are the peers (a load balancer's addresses) whose X-Forwarded-For is
+	// believed when finding a client's address; from any other peer the header is ignored,
+	// since a client could forge it. Empty: the peer's address is the client's.
+	TrustedProxies []netip.Prefix
 }
 
 // Transport names an Engine.IO transport.

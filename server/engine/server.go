@@ -45,6 +45,7 @@ type Server struct {
 	// created and never served holds none, and nothing outlives it in a process-wide map.
 	startOnce, stopOnce sync.Once
 	mailboxes           sync.Map // gnet.EventLoop -> *mailbox; one per loop
+	addrs               addrCounts
 
 	// Precomputed open-packet parts: they never change for a server.
 	upgradesPolling bool
@@ -142,16 +143,21 @@ func (srv *Server) add(s *Session) {
 	sh.m[s.id] = s
 	sh.mu.Unlock()
 	srv.count.Add(1)
+	srv.countAddr(s, 1)
 }
 
 func (srv *Server) remove(s *Session) {
 	sh := srv.shard(s.id)
 	sh.mu.Lock()
-	if sh.m[s.id] == s {
+	removed := sh.m[s.id] == s
+	if removed {
 		delete(sh.m, s.id)
 		srv.count.Add(-1)
 	}
 	sh.mu.Unlock()
+	if removed {
+		srv.countAddr(s, -1)
+	}
 }
 
 // newID returns a 20-character id from 15 random bytes, the shape of Node's base64id
