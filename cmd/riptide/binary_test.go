@@ -281,3 +281,75 @@ func TestBinaryJWT(t *testing.T) {
 	nodetest.Run(t, 30*time.Second, "riptide-relay.js", "--url", "http://"+addr, "--token", mint(secret, time.Hour),
 		"--refusal", "authentication token required")
 }
+
+// TestBinaryLimits: the connection limits with the real socket.io-client: per user (one
+// socket per JWT user), per client address, and the idle timeout, which ends a silent
+// socket with an "error" event IDLE_TIMEOUT and a server disconnect.
+func TestBinaryLimits(t *testing.T) {
+	nodetest.Setup(t)
+	bin := nodetest.BuildGo(t, "./cmd/riptide")
+	const secret = "a-shared-secret-of-at-least-32-bytes!!"
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "ana", "exp": time.Now().Add(time.Hour).Unix()}).SignedString([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		Name         string `json:"name"`
+		Connected    bool   `json:"connected"`
+		ConnectError *struct {
+			Message string `json:"message"`
+			Data    *struct {
+				Code string `json:"code"`
+			} `json:"data"`
+		} `json:"connectError"`
+		ErrorEvent *struct {
+			Code string `json:"code"`
+		} `json:"errorEvent"`
+		DisconnectReason string `json:"disconnectReason"`
+	}
+	run := func(addr string, names []string, auth any) []result {
+		var cases []map[string]any
+		for _, n := range names {
+			c := map[string]any{"name": n, "url": "http://" + addr, "transport": "polling", "expiry": true, "connectOnly": true}
+			if auth != nil {
+				c["auth"] = auth
+			}
+			cases = append(cases, c)
+		}
+		b, _ := json.Marshal(cases)
+		out := nodetest.Decode[struct {
+			Results []result `json:"results"`
+		}](t, nodetest.Run(t, 60*time.Second, "tier-auth.js", "--cases", writeFile(t, "cases.json", string(b))))
+		return out.Results
+	}
+	// connected counts the sockets that connected and were then ended by the idle timeout.
+	check := func(rs []result, wantConnected int, refusedCode string) {
+		t.Helper()
+		connected := 0
+		for _, r := range rs {
+			switch {
+			case r.Connected:
+				connected++
+				if r.ErrorEvent == nil || r.ErrorEvent.Code != "IDLE_TIMEOUT" || r.DisconnectReason != "io server disconnect" {
+					t.Errorf("%s: idle socket not ended by IDLE_TIMEOUT: %+v", r.Name, r)
+				}
+			case r.ConnectError == nil:
+				t.Errorf("%s: neither connected nor refused", r.Name)
+			case refusedCode != "" && (r.ConnectError.Data == nil || r.ConnectError.Data.Code != refusedCode):
+				t.Errorf("%s: refused with %+v, want %s", r.Name, r.ConnectError, refusedCode)
+			}
+		}
+		if connected != wantConnected {
+			t.Errorf("%d connected, want %d", connected, wantConnected)
+		}
+	}
+
+	_, addr := serve(t, bin, cleanEnv("RIPTIDE_LISTEN_ADDR=127.0.0.1:0", "RIPTIDE_AUTH_JWT_HMAC_SECRET="+secret,
+		"RIPTIDE_LIMITS_MAX_CONNECTIONS_PER_USER=1", "RIPTIDE_LIMITS_SOCKET_IDLE_TIMEOUT=1s"))
+	check(run(addr, []string{"ana-1", "ana-2"}, map[string]string{"token": tok}), 1, "CONN_LIMIT_USER")
+
+	// Per address: every client here is 127.0.0.1. The refusal is an HTTP 429 on the
+	// handshake, which socket.io-client reports as a transport error.
+	_, addr = serve(t, bin, cleanEnv("RIPTIDE_LISTEN_ADDR=127.0.0.1:0", "RIPTIDE_LIMITS_MAX_CONNECTIONS_PER_ADDRESS=2", "RIPTIDE_LIMITS_SOCKET_IDLE_TIMEOUT=1s"))
+	check(run(addr, []string{"a", "b", "c"}, nil), 2, "")
+}

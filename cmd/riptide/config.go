@@ -30,6 +30,9 @@ type ListenConfig struct {
 	HeaderTimeout time.Duration
 	BodyTimeout   time.Duration
 	IdleTimeout   time.Duration
+	// TrustedProxies are CIDRs (a bare address is one host) whose X-Forwarded-For is
+	// believed for the per-address limit.
+	TrustedProxies []string
 }
 
 // EngineConfig is the Engine.IO and Socket.IO session protocol.
@@ -52,6 +55,10 @@ type LimitsConfig struct {
 	SessionWriteHardLimit int
 	MaxPendingEvents      int
 	MaxHandlerWorkers     int
+	MaxConnections        int
+	MaxConnectionsPerAddr int
+	MaxConnectionsPerUser int
+	IdleTimeout           time.Duration
 }
 
 // AuthConfig says who may connect.
@@ -149,6 +156,8 @@ func (c *Config) options() []*option {
 			help: `Origins allowed by CORS on polling requests, with credentials; "*" allows any. Empty: no CORS headers (browsers on other origins must use WebSocket). In flags and the environment: comma-separated.`},
 		{key: "listen.event_loops", def: "0", val: (*intVal)(&l.EventLoops),
 			help: "Number of event loops; 0: one per CPU."},
+		{key: "listen.trusted_proxies", def: "", val: (*listVal)(&l.TrustedProxies),
+			help: "Load balancers whose X-Forwarded-For header is believed (CIDRs or addresses, e.g. 10.0.0.0/8); from any other peer the header is ignored. In flags and the environment: comma-separated."},
 		{key: "listen.header_timeout", def: "1m", val: (*durVal)(&l.HeaderTimeout),
 			help: "Time a request head may take to arrive; past it the client gets 408 and the connection closes (Node's headersTimeout)."},
 		{key: "listen.body_timeout", def: "5m", val: (*durVal)(&l.BodyTimeout),
@@ -183,6 +192,14 @@ func (c *Config) options() []*option {
 			help: "Unsent bytes of one session past which it is closed, so one slow client cannot grow the server's memory. At least session_write_soft_limit."},
 		{key: "limits.max_pending_events", def: "64", val: (*intVal)(&lim.MaxPendingEvents),
 			help: "Events a connection may have queued for handlers; at the bound riptide stops reading it until half are handled."},
+		{key: "limits.max_connections", def: "0", val: (*intVal)(&lim.MaxConnections),
+			help: "Sessions this node accepts; past it a handshake gets HTTP 503 {\"code\":\"CONN_LIMIT_NODE\"} before any state is allocated. 0: no bound."},
+		{key: "limits.max_connections_per_address", def: "0", val: (*intVal)(&lim.MaxConnectionsPerAddr),
+			help: "Sessions one client address may hold (the peer, or X-Forwarded-For from listen.trusted_proxies); past it HTTP 429 {\"code\":\"CONN_LIMIT_ADDRESS\"}. 0: no bound."},
+		{key: "limits.max_connections_per_user", def: "0", val: (*intVal)(&lim.MaxConnectionsPerUser),
+			help: "Sockets one user (the JWT's user id) may hold on this node; past it connect_error CONN_LIMIT_USER. 0: no bound. Needs auth.jwt."},
+		{key: "limits.socket_idle_timeout", def: "0s", val: (*durVal)(&lim.IdleTimeout),
+			help: "Disconnect a socket that sent no event for this long (heartbeats do not count): an \"error\" event IDLE_TIMEOUT, then a server disconnect. 0s: never."},
 		{key: "limits.max_handler_workers", def: "0", val: (*intVal)(&lim.MaxHandlerWorkers),
 			help: "Goroutines running handlers, shared by all connections; 0: 256 x GOMAXPROCS."},
 

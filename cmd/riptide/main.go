@@ -133,8 +133,14 @@ func run(c *Config, log *slog.Logger) error {
 	if verifier != nil {
 		verifier.Close()
 	}
+	if limits != nil {
+		limits.Close()
+	}
 	return err
 }
+
+// limits enforces the per-user bound and the idle timeout when configured.
+var limits *tier.Limits
 
 // verifier checks the connections' JWTs when auth.jwt is configured.
 var verifier *tier.Verifier
@@ -177,7 +183,11 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		MaxHTTPBufferSize: int64(lim.MaxHTTPBufferSize),
 		WriteSoftLimit:    lim.SessionWriteSoftLimit,
 		WriteHardLimit:    lim.SessionWriteHardLimit,
+
+		MaxSessions:           lim.MaxConnections,
+		MaxSessionsPerAddress: lim.MaxConnectionsPerAddr,
 	}
+	opts.TrustedProxies, _ = trustedProxies(c.Listen.TrustedProxies) // validated by load
 	if len(c.Listen.CORSOrigins) > 0 {
 		opts.CORS = &engine.CORS{Origins: c.Listen.CORSOrigins, Credentials: true}
 	}
@@ -209,6 +219,10 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		io.Use(tier.Auth(v))
 		log.Info("JWT authentication", "algorithms", v.Algorithms())
 	}
+	if lim.MaxConnectionsPerUser > 0 || lim.IdleTimeout > 0 {
+		// After Auth, and last: a socket these limits admit is not refused later.
+		limits = tier.NewLimits(tier.LimitsConfig{MaxPerUser: lim.MaxConnectionsPerUser, IdleTimeout: lim.IdleTimeout})
+	}
 	if token := c.Auth.Token; token != "" {
 		io.Use(func(s *server.Socket) error {
 			var auth struct {
@@ -220,6 +234,9 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 			}
 			return nil
 		})
+	}
+	if limits != nil {
+		limits.Install(io.Of("/"))
 	}
 	relay(io)
 	l, err := io.Listen(c.Listen.Addr, engine.ListenConfig{

@@ -5,6 +5,7 @@ import (
 
 	"github.com/riptide-io/riptide/server/tier"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -82,6 +83,27 @@ func validate(c *Config) []problem {
 	}
 	if l.SessionWriteHardLimit < l.SessionWriteSoftLimit {
 		bad("limits.session_write_hard_limit", "%d is less than limits.session_write_soft_limit (%d)", l.SessionWriteHardLimit, l.SessionWriteSoftLimit)
+	}
+	for _, n := range []struct {
+		key string
+		n   int
+	}{
+		{"limits.max_connections", l.MaxConnections},
+		{"limits.max_connections_per_address", l.MaxConnectionsPerAddr},
+		{"limits.max_connections_per_user", l.MaxConnectionsPerUser},
+	} {
+		if n.n < 0 {
+			bad(n.key, "must be 0 (no bound) or more, not %d", n.n)
+		}
+	}
+	if l.IdleTimeout < 0 {
+		bad("limits.socket_idle_timeout", "must be 0s (never) or more, not %v", l.IdleTimeout)
+	}
+	if l.MaxConnectionsPerUser > 0 && !c.Auth.JWT.enabled() {
+		bad("limits.max_connections_per_user", "needs auth.jwt: without a token there is no user id")
+	}
+	if _, err := trustedProxies(c.Listen.TrustedProxies); err != nil {
+		bad("listen.trusted_proxies", "%v", err)
 	}
 	if l.MaxHandlerWorkers < 0 {
 		bad("limits.max_handler_workers", "must be 0 (256 x GOMAXPROCS) or more, not %d", l.MaxHandlerWorkers)
@@ -169,4 +191,21 @@ func redisURL(raw string) error {
 		return fmt.Errorf("scheme %q is not redis, rediss or unix", u.Scheme)
 	}
 	return nil
+}
+
+// trustedProxies parses CIDRs and bare addresses (one host each).
+func trustedProxies(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range list {
+		if p, err := netip.ParsePrefix(v); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither a CIDR (10.0.0.0/8) nor an address", v)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

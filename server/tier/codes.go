@@ -1,5 +1,7 @@
 package tier
 
+import "github.com/riptide-io/riptide/server/engine"
+
 // Code names why the tier refused something. A client sees it as err.data.code of a
 // connect_error, or as the code of an "error" event; the codes and their messages are the
 // table in docs/tier.md. Codes are stable: clients branch on them, so a code is never
@@ -41,6 +43,19 @@ const (
 	AuthUnavailable Code = "AUTH_UNAVAILABLE"
 )
 
+// Connection refusals and disconnects of the tier's limits: see docs/tier.md.
+const (
+	// The server holds engine.Options.MaxSessions sessions (HTTP 503 on the handshake).
+	ConnLimitNode Code = engine.CodeConnLimitNode
+	// The client's address holds engine.Options.MaxSessionsPerAddress sessions (HTTP 429).
+	ConnLimitAddress Code = engine.CodeConnLimitAddress
+	// The user (the token's user id) already has Limits.MaxPerUser sockets on this node.
+	ConnLimitUser Code = "CONN_LIMIT_USER"
+	// No event from the client for Limits.IdleTimeout: the socket gets this as an "error"
+	// event and is disconnected (heartbeats do not count).
+	IdleTimeout Code = "IDLE_TIMEOUT"
+)
+
 // messages holds the one text each code is sent with.
 var messages = map[Code]string{
 	AuthTokenMissing:     "authentication token required",
@@ -54,6 +69,10 @@ var messages = map[Code]string{
 	AuthAudienceInvalid:  "token audience not accepted",
 	AuthClaimMissing:     "token has no user id claim",
 	AuthUnavailable:      "authentication temporarily unavailable",
+	ConnLimitNode:        "the server is at its connection limit",
+	ConnLimitAddress:     "too many connections from this address",
+	ConnLimitUser:        "too many connections for this user",
+	IdleTimeout:          "disconnected after a period without activity",
 }
 
 // Message returns the code's fixed human text ("" for an unknown code).
