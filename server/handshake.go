@@ -41,3 +41,14 @@ func (s *Socket) Handshake() *Handshake {
 	h.XDomain = h.Headers.Get("Origin") != ""
 	return h
 }
+
+// HandshakeAuth returns the CONNECT payload the socket keeps (Handshake().Auth) without
+// building the rest of the handshake. The slice must not be modified.
+func (s *Socket) HandshakeAuth() json.RawMessage { return json.RawMessage(s.auth) }
+
+// SetHandshakeAuth replaces the CONNECT payload the socket keeps, as a Node app may assign
+// socket.handshake.auth. A middleware that consumed a credential from it (server/tier's JWT
+// check) drops it this way, so a connected socket neither holds its token for its whole life
+// nor shows it to other nodes through FetchSockets. Call it from a namespace middleware,
+// before the socket is connected.
+func (s *Socket) SetHandshakeAuth(auth json.RawMessage) { s.auth = auth }

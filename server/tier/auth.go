@@ -2,6 +2,7 @@ package tier
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -389,6 +390,25 @@ func Auth(v *Verifier) func(*server.Socket) error {
 			return &server.ConnectError{Message: e.Message, Data: e}
 		}
 		v.attach(s, id)
+		s.SetHandshakeAuth(withoutField(s.HandshakeAuth(), v.cfg.AuthField))
 		return nil
 	}
+}
+
+// withoutField returns the JSON object auth without its member field (the token, once
+// verified), or auth itself when it has no such member.
+func withoutField(auth json.RawMessage, field string) json.RawMessage {
+	if _, ok := sio.ObjectField(auth, field); !ok {
+		return auth
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(auth, &m) != nil {
+		return auth
+	}
+	delete(m, field)
+	out, err := json.Marshal(m)
+	if err != nil {
+		return auth
+	}
+	return out
 }
