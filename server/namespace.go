@@ -32,6 +32,7 @@ type handlerSet struct {
 	mu          sync.RWMutex
 	mws         []func(*Socket) error
 	onConnect   []func(*Socket)
+	onClose     []func(*Socket, DisconnectReason)
 	handlers    map[string][]func(*Socket, *Event)
 	serverEvent map[string][]func(Args, func(...any))
 }
@@ -127,6 +128,22 @@ func (n *Namespace) middlewares() []func(*Socket) error {
 	n.h.mu.RLock()
 	defer n.h.mu.RUnlock()
 	return n.h.mws
+}
+
+// OnDisconnect registers h for every socket of the namespace that disconnects, after the
+// socket's own disconnect listeners, with the same reason. Unlike Socket.OnDisconnect it
+// costs a socket nothing: a policy that tracks every socket (server/tier's identities and
+// limits) registers once here instead of once per socket. Call it before serving.
+func (n *Namespace) OnDisconnect(h func(*Socket, DisconnectReason)) {
+	n.h.mu.Lock()
+	defer n.h.mu.Unlock()
+	n.h.onClose = append(n.h.onClose, h)
+}
+
+func (n *Namespace) disconnectHandlers() []func(*Socket, DisconnectReason) {
+	n.h.mu.RLock()
+	defer n.h.mu.RUnlock()
+	return n.h.onClose
 }
 
 func (n *Namespace) connectionHandlers() []func(*Socket) {

@@ -444,6 +444,9 @@ func (s *Socket) onclose(reason DisconnectReason) {
 		for _, h := range closed {
 			h(reason)
 		}
+		for _, h := range s.nsp.disconnectHandlers() {
+			h(s, reason)
+		}
 	})
 }
 

@@ -347,6 +347,8 @@ func TestBinaryLimits(t *testing.T) {
 	_, addr := serve(t, bin, cleanEnv("RIPTIDE_LISTEN_ADDR=127.0.0.1:0", "RIPTIDE_AUTH_JWT_HMAC_SECRET="+secret,
 		"RIPTIDE_LIMITS_MAX_CONNECTIONS_PER_USER=1", "RIPTIDE_LIMITS_SOCKET_IDLE_TIMEOUT=1s"))
 	check(run(addr, []string{"ana-1", "ana-2"}, map[string]string{"token": tok}), 1, "CONN_LIMIT_USER")
+	// ana's socket was ended by the idle timeout: she may connect again.
+	check(run(addr, []string{"ana-3"}, map[string]string{"token": tok}), 1, "")
 
 	// Per address: every client here is 127.0.0.1. The refusal is an HTTP 429 on the
 	// handshake, which socket.io-client reports as a transport error.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -91,6 +92,7 @@ type Verifier struct {
 	parser  *jwt.Parser
 	wheel   *deadline.Wheel
 	log     *slog.Logger
+	hooked  sync.Map // *server.Namespace -> struct{}: namespaces whose disconnects stop expiry timers
 }
 
 // NewVerifier checks cfg and loads its keys. An error names the key or field at fault.

@@ -31,6 +31,7 @@ type Limits struct {
 
 	mu    sync.Mutex
 	users map[string]int
+	idle  sync.Map // *server.Socket -> *idleWatch, while connected
 }
 
 // NewLimits returns the limits; Install puts them on a namespace.
@@ -72,20 +73,25 @@ func (l *Limits) Install(ns *server.Namespace) {
 	}
 	ns.OnConnection(func(s *server.Socket) {
 		if id := IdentityOf(s); id != nil && l.cfg.MaxPerUser > 0 {
-			user := id.User
 			l.mu.Lock()
-			l.users[user]++
+			l.users[id.User]++
 			l.mu.Unlock()
-			s.OnDisconnect(func(server.DisconnectReason) {
-				l.mu.Lock()
-				if l.users[user]--; l.users[user] <= 0 {
-					delete(l.users, user)
-				}
-				l.mu.Unlock()
-			})
 		}
 		if l.wheel != nil {
 			l.watchIdle(s)
+		}
+	})
+	// One namespace-level listener, not one per socket (see Namespace.OnDisconnect).
+	ns.OnDisconnect(func(s *server.Socket, _ server.DisconnectReason) {
+		if id := IdentityOf(s); id != nil && l.cfg.MaxPerUser > 0 {
+			l.mu.Lock()
+			if l.users[id.User]--; l.users[id.User] <= 0 {
+				delete(l.users, id.User)
+			}
+			l.mu.Unlock()
+		}
+		if w, ok := l.idle.LoadAndDelete(s); ok {
+			l.wheel.Stop(&w.(*idleWatch).timer)
 		}
 	})
 }
@@ -117,7 +123,7 @@ func (l *Limits) watchIdle(s *server.Socket) {
 		w.last.Store(time.Now().UnixNano())
 		return nil
 	})
-	s.OnDisconnect(func(server.DisconnectReason) { l.wheel.Stop(&w.timer) })
+	l.idle.Store(s, w)
 }
 
 // Fire implements deadline.Firer.
