@@ -71,7 +71,7 @@ var serverDefs = []serverDef{
 		Desc:      "riptide with auth.jwt (an HS256 token per client; its identity on each socket)",
 		Path:      "/socket.io/",
 		JWTSecret: benchJWTSecret,
-		Prepare:   prepareGoBinary("riptide", "", "./cmd/riptide", "--addr", "127.0.0.1:%d", "--jwt.hmac-secret", benchJWTSecret),
+		Prepare:   prepareGoBinary("riptide", "", "./cmd/riptide", "--addr", "127.0.0.1:%d", "--hmac-secret", benchJWTSecret),
 	},
 	{
 		Name:    "node",
