@@ -25,9 +25,6 @@ type serverDef struct {
 	// OneCore says the server runs its protocol work on one thread (Node's
 	// event loop), so 100% of a core is its ceiling whatever the machine.
 	OneCore bool
-	// JWTSecret, when set, is the HS256 secret the server requires: every client connects
-	// with auth {token: <a JWT of its own user>} (cmd/riptide's auth.jwt).
-	JWTSecret string
 	// Prepare runs once per bench run (e.g. builds a binary into env.tmp)
 	// and returns the argv that starts the server on 127.0.0.1:port.
 	Prepare func(ctx context.Context, env *runEnv) (argv func(port int) []string, err error)
@@ -64,14 +61,6 @@ var serverDefs = []serverDef{
 		Desc:    "riptide (./cmd/riptide, default options)",
 		Path:    "/socket.io/",
 		Prepare: prepareGoBinary("riptide", "", "./cmd/riptide", "--addr", "127.0.0.1:%d"),
-	},
-	{
-		// The same binary requiring a JWT on every connection: what an identity costs.
-		Name:      "riptide-jwt",
-		Desc:      "riptide with auth.jwt (an HS256 token per client; its identity on each socket)",
-		Path:      "/socket.io/",
-		JWTSecret: benchJWTSecret,
-		Prepare:   prepareGoBinary("riptide", "", "./cmd/riptide", "--addr", "127.0.0.1:%d", "--hmac-secret", benchJWTSecret),
 	},
 	{
 		Name:    "node",
@@ -305,6 +294,3 @@ func tail(path string, n int) string {
 	}
 	return string(b)
 }
-
-// benchJWTSecret is the shared secret of the riptide-jwt server and its clients.
-const benchJWTSecret = "bench-secret-bench-secret-bench-secret"

@@ -103,7 +103,7 @@ func TestAwaitTextAnswersPings(t *testing.T) {
 	}
 	var out bytes.Buffer
 	var scratch [128]byte
-	err := sioConnect(&out, bufio.NewReader(&in), [4]byte{1, 2, 3, 4}, scratch[:], nil)
+	err := sioConnect(&out, bufio.NewReader(&in), [4]byte{1, 2, 3, 4}, scratch[:])
 	if err != nil {
 		t.Fatal(err)
 	}

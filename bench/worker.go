@@ -9,7 +9,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/golang-jwt/jwt/v5"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -98,7 +97,6 @@ type workerConfig struct {
 	room        string // every session joins this room...
 	roomPrefix  string // ...or session k joins roomPrefix+k
 	readBuf     int    // bufio size per session
-	jwtSecret   string // CONNECT with auth {token: <HS256 JWT of a user of its own>}
 }
 
 // runWorker is the hidden "worker" subcommand. It reads commands from stdin,
@@ -126,14 +124,12 @@ func runWorker(args []string) error {
 	room := fs.String("room", "", "room every session joins (needs --sio)")
 	roomPrefix := fs.String("room-prefix", "", "session k joins room PREFIXk (needs --sio)")
 	readBuf := fs.Int("read-buf", 256, "read buffer per session, bytes")
-	jwtSecret := fs.String("jwt-secret", "", "CONNECT with a JWT (HS256, this secret) of a user of the session's own")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg := workerConfig{
 		addr: *addr, path: *path, concurrency: max(1, *conc), dialTimeout: *dialTimeout,
 		role: *role, sio: *sio, room: *room, roomPrefix: *roomPrefix, readBuf: *readBuf,
-		jwtSecret: *jwtSecret,
 	}
 	switch cfg.role {
 	case roleIdle, roleSub, roleEcho, rolePub:
@@ -200,7 +196,6 @@ type worker struct {
 	gaveUp    atomic.Bool
 	next      atomic.Uint64 // round-robin index into cfg.srcs
 	nextID    atomic.Int64  // session number, for --room-prefix
-	nextUser  atomic.Int64  // user number, for --jwt-secret
 
 	// Measurements of the current run (gen), zeroed by "reset".
 	gen    atomic.Int64
@@ -641,13 +636,7 @@ func (w *worker) setup(s *session) error {
 	if err != nil || !w.cfg.sio {
 		return err
 	}
-	var auth []byte
-	if w.cfg.jwtSecret != "" {
-		if auth, err = w.connectAuth(); err != nil {
-			return err
-		}
-	}
-	if err := sioConnect(s.conn, s.br, s.mask, s.scratch[:], auth); err != nil {
+	if err := sioConnect(s.conn, s.br, s.mask, s.scratch[:]); err != nil {
 		return err
 	}
 	room := w.cfg.room
@@ -996,17 +985,4 @@ func appendClientFrame(dst []byte, op ws.OpCode, payload []byte, mask [4]byte) [
 	dst = append(dst, payload...)
 	ws.Cipher(dst[start:], mask, 0)
 	return dst
-}
-
-// connectAuth returns {"token":"<JWT>"} for a user of this session's own: an HS256 token
-// with sub and an hour's exp, as an application's login would hand out.
-func (w *worker) connectAuth() ([]byte, error) {
-	sub := fmt.Sprintf("user-%s-%d", w.cfg.srcs[0], w.nextUser.Add(1))
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-		"sub": sub, "exp": time.Now().Add(time.Hour).Unix(),
-	}).SignedString([]byte(w.cfg.jwtSecret))
-	if err != nil {
-		return nil, err
-	}
-	return []byte(`{"token":"` + tok + `"}`), nil
 }
