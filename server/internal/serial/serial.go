@@ -135,6 +135,8 @@ func (p *Pool) popLocked() *Queue {
 
 func (p *Pool) work(q *Queue) {
 	w := &worker{next: make(chan *Queue, 1)}
+	// One timer per worker goroutine (at most MaxHandlerWorkers), never per socket: it ends
+	// the worker after idle.
 	var timer *time.Timer
 	if p.expire == nil {
 		timer = time.NewTimer(p.idle)
