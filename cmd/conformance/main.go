@@ -1,6 +1,7 @@
 // Command conformance serves the behaviour that black-box Socket.IO / Engine.IO conformance
-// checks expect (a protocol-suite listener and a scenario listener, started as shown below), so the public protocol test suites and
-// scenario checks written against real clients can judge riptide.
+// checks expect (a protocol-suite listener and a scenario listener, started as shown
+// below), so the public protocol test suites and scenario checks written against real
+// clients can judge riptide.
 //
 //	go run ./cmd/conformance                      # suite on 127.0.0.1:3000, scenarios on 127.0.0.1:3001
 //	go run ./cmd/conformance --suite-addr 127.0.0.1:0 --scenario-addr 127.0.0.1:0
