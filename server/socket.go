@@ -26,6 +26,11 @@ var reserved = map[string]bool{
 	"newListener": true, "removeListener": true,
 }
 
+// IsReserved reports whether event is one of the names Socket.IO reserves (connect,
+// connect_error, disconnect, disconnecting, newListener, removeListener): they cannot be
+// emitted to clients.
+func IsReserved(event string) bool { return reserved[event] }
+
 // Socket is one client connected to one namespace.
 //
 // Emit, Join, Leave, Disconnect and the other methods are safe for concurrent use. Handlers

@@ -239,7 +239,7 @@ func TestFileErrors(t *testing.T) {
 		{"a.yaml", "engine:\n  ping_interval: [1]\n", `config FILE line 2: engine.ping_interval: want a duration`},
 		{"a.toml", "[listen]\naddr = \n", `config FILE line 2: unexpected character U+000A at start of value`},
 		{"a.toml", "[listen]\naddr = \"a:1\"\naddr = \"b:1\"\n", `config FILE line 3: key addr is already defined`},
-		{"a.toml", "[[listen]]\naddr = \"a:1\"\n", `config FILE line 1: listen: arrays of tables are not used`},
+		{"a.toml", "[[listen]]\naddr = \"a:1\"\n", `config FILE line 1: listen: arrays of tables are only used for lists of rules`},
 		{"a.toml", "engine = {ping_interval = \"1x\"}\n", `config FILE line 1: engine.ping_interval: "1x" is not a duration (e.g. "25s")`},
 		{"a.json", "{}", `config FILE: unknown format ".json": use .yaml, .yml or .toml`},
 	}

@@ -5,10 +5,15 @@
 //
 // Clients connect to namespace "/" with any Socket.IO v4 client. Out of the box they can:
 //
-//	socket.emit("join", room, ack)                 // join a room; ack()
-//	socket.emit("leave", room, ack)                // leave it; ack()
+//	socket.emit("join", room, data?, ack)          // join a room; ack({ok: true, room})
+//	socket.emit("leave", room, ack)                // leave it; ack({ok: true, room})
 //	socket.emit("publish", room, event, ...args)   // everyone else in room gets event(...args)
 //	socket.emit("ping", ...args, ack)              // ack(...args): round-trip checks
+//
+// What they may do is policy.* (server/tier's Policy; docs/tier.md): rooms declared by
+// pattern with join and publish rules, max_members and presence, events with permissions,
+// sizes and rates. A refusal answers the ack with {error: {code, message}}, or sends an
+// "error" event. The default policy is open: any room for anyone, except socket id rooms.
 //
 // GET /healthz answers 200 "ok" on the same port, for load-balancer checks.
 //
@@ -100,18 +105,23 @@ func cli(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	return 0
 }
 
-// logMode is the first log line: who may connect. Open is the default so that
-// `go run ./cmd/riptide` works at once, and it says so loudly.
+// logMode is the first log line: who may connect and what they may do. Open is the default
+// so that `go run ./cmd/riptide` works at once, and it says so loudly.
 func logMode(c *Config, log *slog.Logger) {
-	if c.Auth.JWT.enabled() {
-		log.Info("riptide requires a JWT: clients must connect with auth {token: <JWT>}; a client with a valid one may join any room and publish", "user_claim", c.Auth.JWT.UserClaim)
-		return
+	rooms := "any room (policy.rooms is the open default)"
+	if !isOpenRooms(c.Policy.Rooms) {
+		rooms = fmt.Sprintf("the rooms of %d policy.rooms rules", len(c.Policy.Rooms))
 	}
-	if c.Auth.Token == "" {
+	switch {
+	case c.Auth.JWT.enabled():
+		log.Info("riptide requires a JWT: clients must connect with auth {token: <JWT>}; they may join and publish to "+rooms, "user_claim", c.Auth.JWT.UserClaim)
+	case c.Auth.Token == "" && isOpenRooms(c.Policy.Rooms):
 		log.Warn("riptide is OPEN: any client may connect, join any room and publish (no auth configured)")
-		return
+	case c.Auth.Token == "":
+		log.Warn("riptide is OPEN to connect (no auth configured): any client may join and publish to " + rooms)
+	default:
+		log.Info(`riptide requires a token: clients must connect with auth {"token": ...}; they may join and publish to ` + rooms)
 	}
-	log.Info(`riptide requires a token: clients must connect with auth {"token": ...}; a client with it may join any room and publish`)
 }
 
 func run(c *Config, log *slog.Logger) error {
@@ -127,6 +137,9 @@ func run(c *Config, log *slog.Logger) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = l.Close(shutdown)
+	if policy != nil {
+		_ = policy.Close() // leaves the member store before the cluster
+	}
 	if redisCluster != nil {
 		_ = redisCluster.Close()
 	}
@@ -210,8 +223,15 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		log.Info("cluster mode", "redis", redactURL(c.Redis.URL), "key", c.Redis.Key, "sharded", c.Redis.Sharded)
 	}
 	io := server.New(so)
+	p, err := newPolicy(c, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("policy: %w", err) // validated by load
+	}
+	policy = p
 	if c.Auth.JWT.enabled() {
-		v, err := tier.NewVerifier(jwtConfig(&c.Auth.JWT, log))
+		jc := jwtConfig(&c.Auth.JWT, log)
+		jc.KeepClaims = p.NeedsClaims()
+		v, err := tier.NewVerifier(jc)
 		if err != nil {
 			return nil, nil, fmt.Errorf("auth.jwt: %w", err)
 		}
@@ -238,7 +258,7 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 	if limits != nil {
 		limits.Install(io.Of("/"))
 	}
-	relay(io)
+	p.Install(io.Of("/"))
 	l, err := io.Listen(c.Listen.Addr, engine.ListenConfig{
 		HTTP:           health,
 		EventLoops:     c.Listen.EventLoops,
@@ -252,30 +272,6 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		Logger:         log,
 	})
 	return l, io, err
-}
-
-// relay installs the default protocol: rooms and publishing to them.
-func relay(io *server.Server) {
-	io.On("join", func(s *server.Socket, ev *server.Event) {
-		if room, ok := ev.String(0); ok {
-			s.Join(room)
-		}
-		_ = ev.Ack()
-	})
-	io.On("leave", func(s *server.Socket, ev *server.Event) {
-		if room, ok := ev.String(0); ok {
-			s.Leave(room)
-		}
-		_ = ev.Ack()
-	})
-	io.On("ping", func(_ *server.Socket, ev *server.Event) { _ = ev.Ack(ev.Args) })
-	io.On("publish", func(s *server.Socket, ev *server.Event) {
-		room, ok1 := ev.String(0)
-		event, ok2 := ev.String(1)
-		if ok1 && ok2 {
-			_ = s.To(room).Emit(event, ev.From(2))
-		}
-	})
 }
 
 // health answers the load balancer's checks; everything else is 404.

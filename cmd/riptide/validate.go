@@ -2,14 +2,14 @@ package main
 
 import (
 	"fmt"
-
-	"github.com/riptide-io/riptide/server/tier"
 	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/riptide-io/riptide/server/tier"
 )
 
 // problem is a value that parses but cannot run, or a relation between values that does
@@ -136,6 +136,21 @@ func validate(c *Config) []problem {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+	if _, err := tier.NewPolicy(policyConfig(&c.Policy)); err != nil {
+		key := "policy"
+		switch msg := err.Error(); {
+		case strings.HasPrefix(msg, "rooms["):
+			key = "policy.rooms"
+			err = fmt.Errorf("entry %s", strings.TrimPrefix(msg, "rooms"))
+		case strings.HasPrefix(msg, "events["):
+			key = "policy.events"
+			err = fmt.Errorf("entry %s", strings.TrimPrefix(msg, "events"))
+		}
+		bad(key, "%v", err)
+	}
+	if c.Policy.MemberTTL < time.Second {
+		bad("policy.member_ttl", "must be at least 1s, not %v", c.Policy.MemberTTL)
 	}
 	if c.Debug.GCPercent < -1 {
 		bad("debug.gc_percent", "must be -1 (off) or more, not %d", c.Debug.GCPercent)
