@@ -126,7 +126,7 @@ func TestBinaryChatConfig(t *testing.T) {
 		nodetest.Emit("ben", "leave-room"),
 		nodetest.Expect("ben", "room-left", nil),
 		nodetest.Expect("ana", "user-left", first(func(m map[string]any) error {
-			if u, _ := m["user"].(map[string]any); u["userId"] != "ben" {
+			if u, _ := m["user"].(map[string]any); u["userId"] != "ben" || u["name"] != "Ben" {
 				return fmt.Errorf("user-left %v", m)
 			}
 			return users(m["users"], "Ana")

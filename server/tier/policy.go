@@ -165,7 +165,24 @@ type sockState struct {
 	all        bucket
 	buckets    []bucket
 	violations int
-	joined     []string // rooms in the member store, in join order
+	joined     []joinedRoom // rooms in the member store, in join order
+}
+
+// joinedRoom is a room the member store counts the socket in, with the public data others
+// were shown at its join (repeated in its "user-left" notice).
+type joinedRoom struct {
+	room string
+	pub  []byte
+}
+
+// index returns the position of room in joined, or -1.
+func (st *sockState) index(room string) int {
+	for i := range st.joined {
+		if st.joined[i].room == room {
+			return i
+		}
+	}
+	return -1
 }
 
 // builtins are the events every policy serves, with their action.

@@ -128,8 +128,10 @@ func (p *Policy) join(s *server.Socket, ev *server.Event, r *eventRule, id *Iden
 		}
 		st := p.state(s)
 		st.mu.Lock()
-		if !slices.Contains(st.joined, room) {
-			st.joined = append(st.joined, room)
+		if i := st.index(room); i >= 0 {
+			st.joined[i].pub = pub
+		} else {
+			st.joined = append(st.joined, joinedRoom{room, pub})
 		}
 		st.mu.Unlock()
 	}
@@ -142,20 +144,18 @@ func (p *Policy) join(s *server.Socket, ev *server.Event, r *eventRule, id *Iden
 	return nil
 }
 
-// leave runs a leave: of the named room, or of every room the socket joined through the
-// policy when the event names none (the Node guide's "leave-room").
+// leave runs a leave: of the named room, or of every room the socket is in when the event
+// names none (a chat's "leave-room" that leaves the current room).
 func (p *Policy) leave(s *server.Socket, ev *server.Event, r *eventRule) *Error {
 	room, _, has, e := roomArgs(ev, r)
 	if e != nil {
 		return e
 	}
 	if !has {
-		st := p.state(s)
-		st.mu.Lock()
-		joined := slices.Clone(st.joined)
-		st.mu.Unlock()
-		for _, room := range joined {
-			p.leaveRoom(s, room, p.room(room))
+		for _, room := range s.Rooms() {
+			if room != s.ID() {
+				p.leaveRoom(s, room, p.room(room))
+			}
 		}
 		p.reply(s, ev, r, []byte(`{"ok":true}`))
 		return nil
@@ -177,19 +177,22 @@ func (p *Policy) leaveRoom(s *server.Socket, room string, rr *roomRule) {
 	}
 	st := p.state(s)
 	st.mu.Lock()
-	i := slices.Index(st.joined, room)
+	i := st.index(room)
+	var j joinedRoom
 	if i >= 0 {
+		j = st.joined[i]
 		st.joined = slices.Delete(st.joined, i, i+1)
 	}
 	st.mu.Unlock()
 	if i < 0 {
 		return
 	}
-	p.forget(s.Namespace(), s, room, rr)
+	p.forget(s.Namespace(), s, j, rr)
 }
 
-// forget removes s from room's members and sends the presence notice; s may be gone.
-func (p *Policy) forget(ns *server.Namespace, s *server.Socket, room string, rr *roomRule) {
+// forget removes s from a room's members and sends the presence notice; s may be gone.
+func (p *Policy) forget(ns *server.Namespace, s *server.Socket, j joinedRoom, rr *roomRule) {
+	room := j.room
 	ctx, cancel := p.storeCtx()
 	members, err := p.cfg.Members.Leave(ctx, room, s.ID(), rr.Presence)
 	cancel()
@@ -198,7 +201,7 @@ func (p *Policy) forget(ns *server.Namespace, s *server.Socket, room string, rr 
 		return
 	}
 	if rr.Presence {
-		_ = ns.To(room).Except(s.ID()).Emit("user-left", server.NewArgs(p.notice(room, publicData(s, IdentityOf(s), nil), members), nil))
+		_ = ns.To(room).Except(s.ID()).Emit("user-left", server.NewArgs(p.notice(room, j.pub, members), nil))
 	}
 }
 
@@ -213,9 +216,9 @@ func (p *Policy) onDisconnect(s *server.Socket, _ server.DisconnectReason) {
 	joined := st.joined
 	st.joined = nil
 	st.mu.Unlock()
-	for _, room := range joined {
-		if rr := p.room(room); rr != nil {
-			p.forget(s.Namespace(), s, room, rr)
+	for _, j := range joined {
+		if rr := p.room(j.room); rr != nil {
+			p.forget(s.Namespace(), s, j, rr)
 		}
 	}
 }
