@@ -443,6 +443,11 @@ func decodeStrict(b []byte, t any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(t); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			want := map[string]string{"float64": "a number", "int": "an integer", "string": "a string", "bool": "true or false"}[te.Type.String()]
+			return fmt.Errorf("key %q: want %s, not a %s", te.Field, want, te.Value)
+		}
 		msg := strings.TrimPrefix(err.Error(), "json: ")
 		if strings.HasPrefix(msg, "unknown field ") {
 			msg = "unknown key " + strings.TrimPrefix(msg, "unknown field ")

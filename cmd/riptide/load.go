@@ -27,7 +27,7 @@ type loader struct {
 	origin map[string]string // key -> "config FILE line N", "env NAME", "flag --NAME"
 	errs   []error
 
-	tomlJSON map[string][]int // lists of rules in a TOML file -> each entry's line, if known
+	tomlJSON map[string]*tomlList // lists of rules in a TOML file
 }
 
 func newLoader() *loader {
@@ -224,6 +224,13 @@ func yamlText(v *yaml.Node) string {
 
 func isList(o *option) bool { _, ok := o.val.(*listVal); return ok }
 
+// tomlList is where a list of rules is in a TOML file: the line of its key or first table,
+// and each entry's line when it is an array of tables.
+type tomlList struct {
+	at    int
+	lines []int
+}
+
 // jsonList is a value holding a list of objects (jsonVal).
 type jsonList interface {
 	value
@@ -325,7 +332,7 @@ func (ld *loader) loadTOML(name string, data []byte) {
 	}
 	p := unstable.Parser{}
 	p.Reset(data)
-	ld.tomlJSON = map[string][]int{}
+	ld.tomlJSON = map[string]*tomlList{}
 	prefix, skip := "", false // skip: inside an array of tables (checked from the decoded form)
 	for p.NextExpression() {
 		e := p.Expression()
@@ -340,7 +347,10 @@ func (ld *loader) loadTOML(name string, data []byte) {
 			key, line := tomlKey(&p, e.Key())
 			prefix, skip = key+".", true
 			if o := ld.byKey[key]; o != nil && isJSON(o) {
-				ld.tomlJSON[key] = append(ld.tomlJSON[key], line)
+				if ld.tomlJSON[key] == nil {
+					ld.tomlJSON[key] = &tomlList{at: line}
+				}
+				ld.tomlJSON[key].lines = append(ld.tomlJSON[key].lines, line)
 			} else {
 				ld.fail("%s line %d: %s: arrays of tables are only used for lists of rules", name, line, key)
 			}
@@ -350,12 +360,8 @@ func (ld *loader) loadTOML(name string, data []byte) {
 			}
 		}
 	}
-	for key, lines := range ld.tomlJSON {
-		at := name
-		if len(lines) > 0 {
-			at = fmt.Sprintf("%s line %d", name, lines[0])
-		}
-		ld.setJSONTOML(name, m, ld.byKey[key], lines, at)
+	for key, l := range ld.tomlJSON {
+		ld.setJSONTOML(name, m, ld.byKey[key], l.lines, fmt.Sprintf("%s line %d", name, l.at))
 	}
 }
 
@@ -374,7 +380,7 @@ func (ld *loader) tomlKeyValue(name string, p *unstable.Parser, prefix string, e
 	case o == nil:
 		ld.fail("%s: unknown key %q", at, key)
 	case isJSON(o):
-		ld.tomlJSON[key] = nil // an inline array: read from the decoded form
+		ld.tomlJSON[key] = &tomlList{at: line} // an inline array: read from the decoded form
 	case v.Kind == unstable.Array && isList(o):
 		var items []string
 		it := v.Children()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/netip"
@@ -148,6 +149,18 @@ func validate(c *Config) []problem {
 			err = fmt.Errorf("entry %s", strings.TrimPrefix(msg, "events"))
 		}
 		bad(key, "%v", err)
+	}
+	if !c.Auth.JWT.enabled() {
+		for i, r := range c.Policy.Rooms {
+			if r.Join == "" || r.Join == "authenticated" || r.Join == "match" || r.Join == "granted" {
+				bad("policy.rooms", "entry [%d] (%s): join %q needs auth.jwt: without a token no client has an identity (use join: anyone, or server)", i, r.Pattern, cmp.Or(r.Join, "authenticated"))
+			}
+		}
+		for i, e := range c.Policy.Events {
+			if e.Permission != "" {
+				bad("policy.events", "entry [%d] (%s): permission needs auth.jwt: without a token no client has permissions", i, e.Name)
+			}
+		}
 	}
 	if c.Policy.MemberTTL < time.Second {
 		bad("policy.member_ttl", "must be at least 1s, not %v", c.Policy.MemberTTL)
