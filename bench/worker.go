@@ -29,6 +29,7 @@ var (
 	errNoOpenPacket    = errors.New("bench: first frame is not an Engine.IO open packet")
 	errServerClose     = errors.New("bench: server sent a close frame")
 	errPubStalled      = errors.New("bench: no broadcast completed for 10 s (messages lost?)")
+	errFrameTooLong    = errors.New("bench: client frame payload over 64 KiB")
 )
 
 // ipBindAddressNoPort is IP_BIND_ADDRESS_NO_PORT (Linux 4.2+). The syscall
@@ -955,13 +956,21 @@ func readFrame(br *bufio.Reader, scratch []byte) (ws.OpCode, []byte, error) {
 	return h.OpCode, p, nil
 }
 
-// writeFrame writes one masked, final client frame with a payload of at most
-// 125 bytes in a single write.
+// writeFrame writes one masked, final client frame in a single write. Short
+// payloads (pongs, joins: at most 125 bytes) are framed on the stack; longer
+// ones, such as a CONNECT carrying a JWT (about 155 bytes), go through
+// appendClientFrame and its 16-bit length form: cut at 125 bytes, that
+// CONNECT would be invalid JSON, which a Socket.IO server answers by closing
+// the connection.
 func writeFrame(conn io.Writer, op ws.OpCode, payload []byte, mask [4]byte) error {
-	var buf [2 + 4 + 125]byte
-	if len(payload) > 125 {
-		payload = payload[:125]
+	if len(payload) > 0xffff {
+		return errFrameTooLong
 	}
+	if len(payload) > 125 {
+		_, err := conn.Write(appendClientFrame(nil, op, payload, mask))
+		return err
+	}
+	var buf [2 + 4 + 125]byte
 	buf[0] = 0x80 | byte(op)
 	buf[1] = 0x80 | byte(len(payload))
 	copy(buf[2:6], mask[:])
