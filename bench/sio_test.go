@@ -122,7 +122,7 @@ func TestAwaitTextAnswersPings(t *testing.T) {
 	}
 	var out bytes.Buffer
 	var scratch [128]byte
-	err := sioConnect(&out, bufio.NewReader(&in), [4]byte{1, 2, 3, 4}, scratch[:])
+	err := sioConnect(&out, bufio.NewReader(&in), [4]byte{1, 2, 3, 4}, scratch[:], nil)
 	if err != nil {
 		t.Fatal(err)
 	}
