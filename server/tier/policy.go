@@ -35,6 +35,9 @@ const (
 	JoinGranted JoinMode = "granted"
 	// JoinServer: no client; the server or the backend joins sockets itself.
 	JoinServer JoinMode = "server"
+	// JoinProxy: a socket with an identity whose join the backend allows
+	// (PolicyConfig.Backend, X-Riptide-Kind: join).
+	JoinProxy JoinMode = "proxy"
 )
 
 // PublishMode says who may publish to the rooms of a pattern.
@@ -74,6 +77,7 @@ const (
 	ActionLeave   Action = "leave"   // leave a room, or every room joined, without one
 	ActionPublish Action = "publish" // built-in: (room, event, ...args); declared: relays itself
 	ActionPing    Action = "ping"    // acknowledge with the arguments
+	ActionProxy   Action = "proxy"   // POST to PolicyConfig.Backend; its reply is the ack
 )
 
 // EventRule declares an event (or a pattern of events, with '*') and its checks.
@@ -126,6 +130,10 @@ type PolicyConfig struct {
 	// Members counts and lists members for MaxMembers and Presence; default
 	// NewMemoryMembers() (one node). Use NewRedisMembers for a cluster.
 	Members Members
+	// Webhooks, when set, hear the joins and leaves the policy makes.
+	Webhooks *Webhooks
+	// Backend answers events with action proxy and joins of rooms with join: proxy.
+	Backend *Backend
 	// StoreTimeout bounds each call to Members; default 2s.
 	StoreTimeout time.Duration
 	// Logger; default slog.Default().
@@ -255,12 +263,16 @@ func (p *Policy) addRoom(r RoomRule) error {
 	}
 	switch r.Join {
 	case JoinAnyone, JoinAuthenticated, JoinGranted, JoinServer:
+	case JoinProxy:
+		if p.cfg.Backend == nil {
+			return fmt.Errorf("join %q needs a backend (proxy.url)", r.Join)
+		}
 	case JoinMatch:
 		if !pat.HasPlaceholders() {
 			return fmt.Errorf("join %q needs a pattern with placeholders such as {sub}", r.Join)
 		}
 	default:
-		return fmt.Errorf("join %q: want anyone, authenticated, match, granted or server", r.Join)
+		return fmt.Errorf("join %q: want anyone, authenticated, match, granted, server or proxy", r.Join)
 	}
 	switch r.Publish {
 	case PublishMembers, PublishAnyone, PublishNone:
@@ -291,8 +303,12 @@ func (p *Policy) addEvent(r EventRule, nb *int) error {
 	}
 	switch r.Action {
 	case ActionNone, ActionJoin, ActionLeave, ActionPublish, ActionPing:
+	case ActionProxy:
+		if p.cfg.Backend == nil {
+			return fmt.Errorf("action proxy needs a backend (proxy.url)")
+		}
 	default:
-		return fmt.Errorf("action %q: want join, leave, publish, ping or none", r.Action)
+		return fmt.Errorf("action %q: want join, leave, publish, ping, proxy or none", r.Action)
 	}
 	if r.Action == ActionPublish && r.RoomField == "" && r.Name != "publish" {
 		return fmt.Errorf("a declared publish needs room_field (the member of its object argument naming the room)")
@@ -309,8 +325,8 @@ func (p *Policy) addEvent(r EventRule, nb *int) error {
 		*nb++
 	}
 	if strings.Contains(r.Name, "*") {
-		if r.Action != ActionNone {
-			return fmt.Errorf("an event pattern cannot have an action")
+		if r.Action != ActionNone && r.Action != ActionProxy {
+			return fmt.Errorf("an event pattern can only have the action proxy")
 		}
 		e.glob = []byte(r.Name)
 		p.globs = append(p.globs, e)
@@ -406,6 +422,8 @@ func (p *Policy) onEvent(s *server.Socket, ev *server.Event) error {
 		e = p.leave(s, ev, r)
 	case ActionPublish:
 		e = p.publish(s, ev, r, id)
+	case ActionProxy:
+		e = p.proxyEvent(s, ev, id)
 	}
 	if e != nil {
 		return p.refuse(s, ev, e)

@@ -79,6 +79,8 @@ func (p *Policy) mayJoin(rr *roomRule, room string, id *Identity) bool {
 	switch rr.Join {
 	case JoinServer:
 		return false
+	case JoinProxy: // and then the backend decides
+		return id != nil && rr.pat.MatchFor(room, id)
 	case JoinAnyone:
 		return !rr.pat.HasPlaceholders() || rr.pat.MatchFor(room, id)
 	case JoinGranted:
@@ -104,6 +106,11 @@ func (p *Policy) join(s *server.Socket, ev *server.Event, r *eventRule, id *Iden
 	}
 	if !p.mayJoin(rr, room, id) {
 		return errs[RoomForbidden]
+	}
+	if rr.Join == JoinProxy {
+		if e := p.proxyJoin(s, room, data, id); e != nil {
+			return e
+		}
 	}
 	var pub []byte
 	if len(data) > 0 && string(data) != "null" {
@@ -136,6 +143,9 @@ func (p *Policy) join(s *server.Socket, ev *server.Event, r *eventRule, id *Iden
 		st.mu.Unlock()
 	}
 	s.Join(room)
+	if p.cfg.Webhooks != nil {
+		p.cfg.Webhooks.Joined(s, room)
+	}
 	answer := p.answer(r, room, rr, &res)
 	if rr.Presence {
 		_ = s.To(room).Emit("user-joined", server.NewArgs(p.notice(room, pub, res.Members), nil))
@@ -171,6 +181,9 @@ func (p *Policy) leave(s *server.Socket, ev *server.Event, r *eventRule) *Error 
 
 // leaveRoom takes s out of room, the member store, and tells the others.
 func (p *Policy) leaveRoom(s *server.Socket, room string, rr *roomRule) {
+	if p.cfg.Webhooks != nil && s.InRoom(room) {
+		p.cfg.Webhooks.Left(s, room)
+	}
 	s.Leave(room)
 	if rr == nil || !rr.store() {
 		return
