@@ -19,8 +19,10 @@ type Config struct {
 	Engine EngineConfig
 	Limits LimitsConfig
 	Auth   AuthConfig
-	Policy PolicyConfig
-	Redis  RedisConfig
+	Policy   PolicyConfig
+	Backend  BackendConfig
+	Webhooks WebhooksConfig
+	Redis    RedisConfig
 	Log    LogConfig
 	Debug  DebugConfig
 }
@@ -108,6 +110,29 @@ type PolicyConfig struct {
 	MemberTTL        time.Duration
 }
 
+// BackendConfig is the application behind the tier (server/tier's Backend): proxied
+// events, joins and connections.
+type BackendConfig struct {
+	URL             string
+	Connect         bool
+	ConnectHeaders  []string
+	Secret          string
+	Timeout         time.Duration
+	MaxInFlight     int
+	MaxReplyBytes   int
+	BreakerFailures int
+	BreakerCooldown time.Duration
+}
+
+// WebhooksConfig is where the tier reports connects, disconnects, joins and leaves.
+type WebhooksConfig struct {
+	URL      string
+	Batch    int
+	Interval time.Duration
+	Queue    int
+	Retries  int
+}
+
 // RoomRule is one entry of policy.rooms (tier.RoomRule), as the file spells it.
 type RoomRule struct {
 	Pattern    string `json:"pattern"`
@@ -164,6 +189,8 @@ var sections = []section{
 	{"limits", "Bounds on what one client can make the server hold. Sizes are in bytes."},
 	{"auth", "Who may connect. With no token riptide is open: any client may connect, join any room and publish."},
 	{"policy", "What connected clients may do (docs/tier.md): rooms are declared by pattern and a room that matches none is refused; events carry permissions, size and rate limits. A refusal answers the event's ack with {error: {code, message}}, or else sends an \"error\" event {code, message}."},
+	{"backend", "The application behind the tier, in any language (docs/tier.md): events with action proxy, rooms with join: proxy and, with connect, every connection are POSTed to url as signed JSON, and its reply decides."},
+	{"webhooks", "Connects, disconnects, joins and leaves POSTed to a URL in batches, asynchronously (signed with backend.secret)."},
 	{"redis", "Cluster membership through Redis (docs/cluster.md). An empty url runs a single node with rooms in memory."},
 	{"log", "The process log (text, on stderr)."},
 	{"debug", "Runtime and profiling knobs."},
@@ -294,6 +321,36 @@ func (c *Config) options() []*option {
 			help: `Name of the member list in join answers and presence notices (e.g. "users").`},
 		{key: "policy.member_ttl", def: "1m", val: (*durVal)(&c.Policy.MemberTTL),
 			help: "With Redis: how long the members a crashed node counted for max_members and presence stay counted (live nodes refresh theirs)."},
+
+		{key: "backend.url", def: "", val: (*strVal)(&c.Backend.URL),
+			help: "The backend's endpoint (http:// or https://) for proxied events, joins and connections; the X-Riptide-Kind header says which. Empty: no backend."},
+		{key: "backend.connect", flag: "connect-proxy", def: "false", val: (*boolVal)(&c.Backend.Connect),
+			help: "Ask the backend about every connection: its reply grants the user id, claims, permissions and rooms, or refuses with a code. Works with auth.jwt (the backend sees the verified claims) or instead of it."},
+		{key: "backend.connect_headers", def: "", val: (*listVal)(&c.Backend.ConnectHeaders),
+			help: "Request headers sent with connect requests (e.g. Cookie, User-Agent); no other header is. In flags and the environment: comma-separated."},
+		{key: "backend.secret", flag: "backend-secret", def: "", val: (*strVal)(&c.Backend.Secret), secret: redactAll,
+			help: "Signs every request to the backend and the webhooks: X-Riptide-Signature: v1=hex(HMAC-SHA256(secret, X-Riptide-Timestamp + \".\" + body)). Empty: unsigned."},
+		{key: "backend.timeout", def: "5s", val: (*durVal)(&c.Backend.Timeout),
+			help: "Longest a backend request may take; past it the client gets BACKEND_UNAVAILABLE."},
+		{key: "backend.max_in_flight", def: "1024", val: (*intVal)(&c.Backend.MaxInFlight),
+			help: "Backend requests this node has open at once; past it BACKEND_UNAVAILABLE at once. (One socket has at most one: its events stay in order.)"},
+		{key: "backend.max_reply_bytes", def: "1048576", val: (*intVal)(&c.Backend.MaxReplyBytes),
+			help: "Largest reply body accepted from the backend; a larger one is BACKEND_ERROR."},
+		{key: "backend.breaker_failures", def: "5", val: (*intVal)(&c.Backend.BreakerFailures),
+			help: "Consecutive failed requests that open the circuit breaker: the backend is not asked, and clients get BACKEND_UNAVAILABLE at once, for backend.breaker_cooldown; then one request tries again."},
+		{key: "backend.breaker_cooldown", def: "5s", val: (*durVal)(&c.Backend.BreakerCooldown),
+			help: "How long an open circuit breaker stays open."},
+
+		{key: "webhooks.url", flag: "webhooks", def: "", val: (*strVal)(&c.Webhooks.URL),
+			help: `Where batches {"events": [{type: connect|disconnect|join|leave, time, socket, user, namespace, room, reason, address}]} are POSTed (X-Riptide-Kind: webhook). Empty: off.`},
+		{key: "webhooks.batch", def: "100", val: (*intVal)(&c.Webhooks.Batch),
+			help: "Events per request at most."},
+		{key: "webhooks.interval", def: "1s", val: (*durVal)(&c.Webhooks.Interval),
+			help: "The longest an event waits for its batch to fill."},
+		{key: "webhooks.queue", def: "10000", val: (*intVal)(&c.Webhooks.Queue),
+			help: "Events waiting at most; past it new events are dropped and counted."},
+		{key: "webhooks.retries", def: "3", val: (*intVal)(&c.Webhooks.Retries),
+			help: "Tries after the first for a failed batch, with backoff from 500ms doubling; then the batch is dropped and counted."},
 
 		{key: "redis.url", flag: "redis", def: "", val: (*strVal)(&c.Redis.URL), secret: redactURL,
 			help: "Join a cluster through this Redis: redis://[user:password@]host:port[/db], rediss:// for TLS, unix://path. Empty: single node."},

@@ -248,7 +248,7 @@ func TestFileErrors(t *testing.T) {
 		{"a.yaml", "policy:\n  events:\n    - {name: x, rate: fast}\n", `config FILE line 3: policy.events: key "rate": want a number, not a string`},
 		{"a.toml", "[[policy.rooms]]\npattern = \"a:*\"\n\n[[policy.rooms]]\npattern = \"b:*\"\njoin_mode = \"x\"\n", `config FILE line 4: policy.rooms: unknown key "join_mode"`},
 		{"a.toml", "[policy]\nrooms = [{pattern = \"a:*\", presense = true}]\n", `config FILE line 2: policy.rooms: unknown key "presense"`},
-		{"a.yaml", "policy:\n  rooms:\n    - {pattern: \"a:*\", join: everyone}\n", `policy.rooms (config FILE line 2): entry [0]: join "everyone": want anyone, authenticated, match, granted or server`},
+		{"a.yaml", "policy:\n  rooms:\n    - {pattern: \"a:*\", join: everyone}\n", `policy.rooms (config FILE line 2): entry [0]: join "everyone": want anyone, authenticated, match, granted, server or proxy`},
 		{"a.yaml", "policy:\n  events:\n    - {name: x, action: publish}\n", `policy.events (config FILE line 2): entry [0] (x): a declared publish needs room_field (the member of its object argument naming the room)`},
 	}
 	for _, tc := range cases {

@@ -113,6 +113,8 @@ func logMode(c *Config, log *slog.Logger) {
 		rooms = fmt.Sprintf("the rooms of %d policy.rooms rules", len(c.Policy.Rooms))
 	}
 	switch {
+	case c.Backend.Connect:
+		log.Info("riptide asks its backend about every connection (backend.connect); clients it accepts may join and publish to "+rooms, "jwt", c.Auth.JWT.enabled())
 	case c.Auth.JWT.enabled():
 		log.Info("riptide requires a JWT: clients must connect with auth {token: <JWT>}; they may join and publish to "+rooms, "user_claim", c.Auth.JWT.UserClaim)
 	case c.Auth.Token == "" && isOpenRooms(c.Policy.Rooms):
@@ -139,6 +141,9 @@ func run(c *Config, log *slog.Logger) error {
 	err = l.Close(shutdown)
 	if policy != nil {
 		_ = policy.Close() // leaves the member store before the cluster
+	}
+	if webhooks != nil {
+		webhooks.Close() // sends the disconnects of the sessions just closed
 	}
 	if redisCluster != nil {
 		_ = redisCluster.Close()
@@ -223,7 +228,14 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		log.Info("cluster mode", "redis", redactURL(c.Redis.URL), "key", c.Redis.Key, "sharded", c.Redis.Sharded)
 	}
 	io := server.New(so)
-	p, err := newPolicy(c, log)
+	backend, err := newBackend(c, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("backend: %w", err)
+	}
+	if webhooks, err = newWebhooks(c, log); err != nil {
+		return nil, nil, fmt.Errorf("webhooks: %w", err)
+	}
+	p, err := newPolicy(c, log, backend)
 	if err != nil {
 		return nil, nil, fmt.Errorf("policy: %w", err) // validated by load
 	}
@@ -255,6 +267,7 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 			return nil
 		})
 	}
+	installBackend(c, backend, io.Of("/"))
 	if limits != nil {
 		limits.Install(io.Of("/"))
 	}

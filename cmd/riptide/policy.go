@@ -38,9 +38,9 @@ var policy *tier.Policy
 
 // newPolicy builds the policy, with its member store in Redis when the node is in a
 // cluster (so max_members holds across nodes) and in memory otherwise.
-func newPolicy(c *Config, log *slog.Logger) (*tier.Policy, error) {
+func newPolicy(c *Config, log *slog.Logger, b *tier.Backend) (*tier.Policy, error) {
 	cfg := policyConfig(&c.Policy)
-	cfg.Logger = log
+	cfg.Logger, cfg.Backend, cfg.Webhooks = log, b, webhooks
 	if redisCluster != nil {
 		cfg.Members = tier.NewRedisMembers(redisCluster.Client(), tier.RedisMembersOptions{
 			Prefix: c.Redis.Key + "#riptide-members", TTL: c.Policy.MemberTTL, Logger: log,

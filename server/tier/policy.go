@@ -265,7 +265,7 @@ func (p *Policy) addRoom(r RoomRule) error {
 	case JoinAnyone, JoinAuthenticated, JoinGranted, JoinServer:
 	case JoinProxy:
 		if p.cfg.Backend == nil {
-			return fmt.Errorf("join %q needs a backend (proxy.url)", r.Join)
+			return fmt.Errorf("join %q needs a backend (backend.url)", r.Join)
 		}
 	case JoinMatch:
 		if !pat.HasPlaceholders() {
@@ -305,7 +305,7 @@ func (p *Policy) addEvent(r EventRule, nb *int) error {
 	case ActionNone, ActionJoin, ActionLeave, ActionPublish, ActionPing:
 	case ActionProxy:
 		if p.cfg.Backend == nil {
-			return fmt.Errorf("action proxy needs a backend (proxy.url)")
+			return fmt.Errorf("action proxy needs a backend (backend.url)")
 		}
 	default:
 		return fmt.Errorf("action %q: want join, leave, publish, ping, proxy or none", r.Action)
