@@ -15,16 +15,16 @@ import (
 // from the declarations' defaults, the config file, RIPTIDE_* environment variables and
 // flags (see options and load). Every field is declared once, in options.
 type Config struct {
-	Listen ListenConfig
-	Engine EngineConfig
-	Limits LimitsConfig
-	Auth   AuthConfig
+	Listen   ListenConfig
+	Engine   EngineConfig
+	Limits   LimitsConfig
+	Auth     AuthConfig
 	Policy   PolicyConfig
 	Backend  BackendConfig
 	Webhooks WebhooksConfig
 	Redis    RedisConfig
-	Log    LogConfig
-	Debug  DebugConfig
+	Log      LogConfig
+	Debug    DebugConfig
 }
 
 // ListenConfig is where and how the binary accepts HTTP connections.
