@@ -47,6 +47,7 @@ type Socket struct {
 
 	mu        sync.Mutex
 	connected bool
+	ended     bool // disconnected: connected is false for good
 	recovered bool
 	data      any
 	nextAck   int64
@@ -64,6 +65,7 @@ type socketExtras struct {
 	onClosing   []func(reason DisconnectReason)
 	onClose     []func(reason DisconnectReason)
 	acks        map[int64]func(Args, error)
+	joins       []string // rooms joined by middlewares, before the socket connected
 }
 
 // ext returns the extras, creating them. Caller holds s.mu.
@@ -195,7 +197,22 @@ func (s *Socket) OnDisconnect(h func(reason DisconnectReason)) {
 }
 
 // Join adds the socket to rooms.
-func (s *Socket) Join(rooms ...string) { s.nsp.adapter.AddAll(s, rooms) }
+//
+// Called from a connection middleware, before the socket is connected, it records the
+// rooms; they are joined with the connection, before the CONNECT reply leaves, so an emit to
+// them reaches the socket as soon as it is connected, and a socket refused by a later
+// middleware joins nothing.
+func (s *Socket) Join(rooms ...string) {
+	s.mu.Lock()
+	if !s.connected && !s.ended {
+		x := s.ext()
+		x.joins = append(x.joins, rooms...)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	s.nsp.adapter.AddAll(s, rooms)
+}
 
 // Leave removes the socket from room.
 func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s, room) }
@@ -438,7 +455,7 @@ func (s *Socket) onclose(reason DisconnectReason) {
 		s.mu.Unlock()
 		return
 	}
-	s.connected = false
+	s.connected, s.ended = false, true
 	acks := s.extras().acks
 	if s.x != nil {
 		s.x.acks = nil

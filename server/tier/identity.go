@@ -30,7 +30,6 @@ type Identity struct {
 	v     *Verifier
 	tries uint8 // expiry retries while the socket was not connected yet
 	timer deadline.Timer
-	join  *[]string // rooms a connect proxy granted, joined once connected (then nil)
 }
 
 // IdentityOf returns the identity of a socket on this node that passed Auth, or nil.

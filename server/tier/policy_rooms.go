@@ -3,6 +3,7 @@ package tier
 import (
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/riptide-io/riptide/codec/sio"
 	"github.com/riptide-io/riptide/server"
@@ -64,7 +65,7 @@ func (p *Policy) checkRoom(s *server.Socket, room string) (*roomRule, *Error) {
 	if room == "" || len(room) > p.cfg.MaxRoomBytes {
 		return nil, errs[RoomInvalid]
 	}
-	if looksLikeSocketID(room) || room == s.ID() {
+	if looksLikeSocketID(room) || room == s.ID() || strings.HasPrefix(room, "#") {
 		return nil, errs[RoomForbidden]
 	}
 	rr := p.room(room)

@@ -274,20 +274,9 @@ func NewConnectProxy(b *Backend, headers []string) *ConnectProxy {
 	return &ConnectProxy{b: b, headers: headers}
 }
 
-// Install adds the proxy to ns: a connection middleware (after Auth, before Limits) and a
-// connection handler that joins the granted rooms.
-func (c *ConnectProxy) Install(ns *server.Namespace) {
-	ns.Use(c.check)
-	ns.OnConnection(func(s *server.Socket) {
-		// The rooms wait on the identity: a socket refused by a later middleware is
-		// dropped with it, where a map would keep it.
-		if id := IdentityOf(s); id != nil && id.join != nil {
-			rooms := *id.join
-			id.join = nil
-			s.Join(rooms...)
-		}
-	})
-}
+// Install adds the proxy to ns as a connection middleware (after Auth, before Limits). The
+// rooms it grants are joined with the connection (see Socket.Join).
+func (c *ConnectProxy) Install(ns *server.Namespace) { ns.Use(c.check) }
 
 func (c *ConnectProxy) check(s *server.Socket) error {
 	h := s.Handshake()
@@ -334,9 +323,7 @@ func (c *ConnectProxy) check(s *server.Socket) error {
 		id.User = r.User
 	}
 	id.Claims = claims
-	if len(r.Rooms) > 0 {
-		id.join = &r.Rooms
-	}
+	s.Join(r.Rooms...)
 	return nil
 }
 
