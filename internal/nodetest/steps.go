@@ -20,23 +20,33 @@ type Scenario struct {
 
 // ClientDef is one client's connect options.
 type ClientDef struct {
+	URL   string            `json:"url,omitempty"` // default: the scenario's
 	Auth  any               `json:"auth,omitempty"`
 	Query map[string]string `json:"query,omitempty"`
 }
 
 // Step is one step of a Scenario; set the fields of one kind of step.
 type Step struct {
-	C                string `json:"c,omitempty"`
-	Connect          bool   `json:"connect,omitempty"`
-	Emit             string `json:"emit,omitempty"`
-	Args             []any  `json:"args,omitempty"`
-	Ack              bool   `json:"ack,omitempty"`
-	Expect           string `json:"expect,omitempty"`
-	None             string `json:"none,omitempty"`
-	Ms               int    `json:"ms,omitempty"`
-	Disconnect       bool   `json:"disconnect,omitempty"`
-	ExpectDisconnect bool   `json:"expectDisconnect,omitempty"`
-	Sleep            int    `json:"sleep,omitempty"`
+	C                string    `json:"c,omitempty"`
+	Connect          bool      `json:"connect,omitempty"`
+	Emit             string    `json:"emit,omitempty"`
+	Args             []any     `json:"args,omitempty"`
+	Ack              bool      `json:"ack,omitempty"`
+	Expect           string    `json:"expect,omitempty"`
+	None             string    `json:"none,omitempty"`
+	Ms               int       `json:"ms,omitempty"`
+	Disconnect       bool      `json:"disconnect,omitempty"`
+	ExpectDisconnect bool      `json:"expectDisconnect,omitempty"`
+	Sleep            int       `json:"sleep,omitempty"`
+	HTTP             *HTTPStep `json:"http,omitempty"`
+}
+
+// HTTPStep is an HTTP request a scenario makes between client steps.
+type HTTPStep struct {
+	Method  string            `json:"method,omitempty"`
+	URL     string            `json:"url"`
+	Body    any               `json:"body,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
 // StepResult is what a step saw; which fields are set depends on the step.
@@ -49,6 +59,8 @@ type StepResult struct {
 	Got       []json.RawMessage `json:"got"`
 	Reason    string            `json:"reason"`
 	Timeout   bool              `json:"timeout"`
+	Status    int               `json:"status"` // an HTTP step's
+	Body      json.RawMessage   `json:"body"`
 }
 
 // ConnectErrorSeen is a connect_error as the client saw it.

@@ -5,7 +5,7 @@
 // Flags:
 //   --scenario FILE   (required) JSON:
 //     {url, transport: "polling"|"websocket",
-//      clients: {NAME: {auth?, query?}},
+//      clients: {NAME: {auth?, query?, url?}},   (url: another server than the scenario's)
 //      steps: [
 //        {c: NAME, connect: true}                   connect; result {connected, error?}
 //        {c: NAME, emit: EVENT, args: [...], ack: true|false}
@@ -20,6 +20,8 @@
 //        {c: NAME, expectDisconnect: true, ms?}     waits for the server to drop the
 //                                                   client: {reason} or {timeout: true}
 //        {sleep: MS}
+//        {http: {method?, url, body?, headers?}}     an HTTP request (a backend, an API):
+//                                                   {status, body} (body parsed as JSON)
 //      ]}
 //   --timeout 60000
 //
@@ -43,7 +45,7 @@ function client(name) {
   const opts = { transports: [sc.transport], reconnection: false, forceNew: true, autoConnect: false, timeout: 5000 };
   if (def.auth !== undefined) opts.auth = def.auth;
   if (def.query) opts.query = def.query;
-  const socket = io(sc.url, opts);
+  const socket = io(def.url || sc.url, opts);
   const cl = { socket, inbox: [], waiters: [], disconnected: null, onDisconnect: null };
   socket.onAny((event, ...a) => {
     cl.inbox.push({ event, args: a });
@@ -84,6 +86,20 @@ async function step(s) {
   if (s.sleep) {
     await new Promise((r) => setTimeout(r, s.sleep));
     return {};
+  }
+  if (s.http) {
+    const h = s.http;
+    const r = await fetch(h.url, {
+      method: h.method || (h.body === undefined ? "GET" : "POST"),
+      headers: Object.assign({ "Content-Type": "application/json" }, h.headers || {}),
+      body: h.body === undefined ? undefined : JSON.stringify(h.body),
+    });
+    const text = await r.text();
+    let body = text;
+    try {
+      body = JSON.parse(text);
+    } catch (e) {}
+    return { status: r.status, body };
   }
   const cl = client(s.c);
   const sock = cl.socket;
