@@ -17,6 +17,11 @@
 //
 // GET /healthz answers 200 "ok" on the same port, for load-balancer checks.
 //
+// SIGTERM drains the node for a rolling restart (drain.*, docs/operations.md): new clients
+// are refused with 503 SERVER_DRAINING after drain.delay, connections are closed in waves
+// at the transport level once their handlers finished, so clients reconnect elsewhere; then
+// the node leaves the cluster and exits 0.
+//
 // With --redis (or RIPTIDE_REDIS_URL) the node joins a cluster: rooms, broadcasts and acks
 // span every node on that Redis, riptide or Node.js with @socket.io/redis-adapter
 // (docs/cluster.md):
@@ -41,10 +46,8 @@ import (
 	"net/http"
 	_ "net/http/pprof" // served only with --pprof
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/riptide-io/riptide/rooms/redis"
@@ -132,10 +135,7 @@ func run(c *Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("riptide listening", "addr", l.Addr(), "path", srv.Engine().Path())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
-	log.Info("shutting down", "sessions", srv.Engine().Count())
+	drains.serveUntilDrained() // SIGTERM: drain.* (drain.go)
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = l.Close(shutdown)
@@ -146,7 +146,7 @@ func run(c *Config, log *slog.Logger) error {
 		webhooks.Close() // sends the disconnects of the sessions just closed
 	}
 	if redisCluster != nil {
-		_ = redisCluster.Close()
+		_ = redisCluster.Close() // leaves the cluster, after the sessions and their handlers
 	}
 	if verifier != nil {
 		verifier.Close()
@@ -228,6 +228,7 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		log.Info("cluster mode", "redis", redactURL(c.Redis.URL), "key", c.Redis.Key, "sharded", c.Redis.Sharded)
 	}
 	io := server.New(so)
+	drains = newDrainer(c.Drain, io, log)
 	backend, err := newBackend(c, log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("backend: %w", err)
