@@ -147,9 +147,9 @@ func TestPipelinedAnswersNeverReadAreBounded(t *testing.T) {
 	if grown > 24<<20 {
 		t.Fatalf("server heap grew %d MiB for a client that does not read", grown>>20)
 	}
-	if l.Stats().ReadStopped.Load() == 0 {
-		t.Fatal("the connection was never stopped")
-	}
+	// The server may still be working through requests the kernel buffered (slowly, under
+	// -race on a loaded machine): the stop comes once their answers pass the soft limit.
+	waitFor(t, "the connection stopped being read", 10*time.Second, func() bool { return l.Stats().ReadStopped.Load() > 0 })
 	waitFor(t, "stalled connection closed", 5*time.Second, func() bool { return l.Stats().StalledClosed.Load() > 0 })
 }
 
