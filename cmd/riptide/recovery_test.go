@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,10 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -99,10 +98,12 @@ func eventually(cond func() bool) bool {
 
 // TestBinaryRecoveryAcrossNodes: two riptide binaries on one Redis with recovery on. The
 // real socket.io-client reaches node A through a TCP proxy, so its URL stays the same when
-// the proxy switches to node B. It joins a room; A is killed (SIGKILL) or its connection
-// cut; meanwhile a client on B publishes to the room; then the proxy points at B and the
-// client reconnects by itself: recovered, same id, still in the room, every missed event
-// once and in order, its JWT identity attached again (js/riptide-recovery.js).
+// the proxy switches to node B. It joins a room; A is killed (SIGKILL), drained (SIGTERM)
+// or its connection cut; meanwhile a client on B publishes to the room; then the proxy
+// points at B and the client reconnects by itself: recovered, same id, still in the room,
+// every missed event once and in order, counted again in a presence room, its JWT identity
+// attached again (js/riptide-recovery.js). A last case does the same on one node without
+// Redis.
 func TestBinaryRecoveryAcrossNodes(t *testing.T) {
 	nodetest.Setup(t)
 	bin := nodetest.BuildGo(t, "./cmd/riptide")
@@ -111,6 +112,7 @@ func TestBinaryRecoveryAcrossNodes(t *testing.T) {
 		redis                  bool
 	}{
 		{"killed", "kill", "polling,websocket", true},
+		{"drained", "drain", "websocket", true},
 		{"cut", "cut", "websocket", true},
 		{"single node in memory", "cut", "polling,websocket", false},
 	} {
@@ -118,9 +120,10 @@ func TestBinaryRecoveryAcrossNodes(t *testing.T) {
 			const secret = "a-shared-secret-of-at-least-32-bytes!!"
 			env := cleanEnv("RIPTIDE_LISTEN_ADDR=127.0.0.1:0", "RIPTIDE_RECOVERY_ENABLED=true",
 				"RIPTIDE_AUTH_JWT_HMAC_SECRET="+secret,
-				`RIPTIDE_POLICY_ROOMS=[{"pattern":"user:{sub}","join":"match"},{"pattern":"*","join":"anyone","publish":"anyone"}]`)
+				`RIPTIDE_POLICY_ROOMS=[{"pattern":"user:{sub}","join":"match"},{"pattern":"live:*","join":"anyone","presence":true},`+
+					`{"pattern":"*","join":"anyone","publish":"anyone"}]`)
 			var r *redistest.Server
-			var a, b *riptideNode
+			var a, b *node
 			if tc.redis {
 				r = redistest.Start(t)
 				env = append(env, "RIPTIDE_REDIS_URL="+r.URL())
@@ -151,9 +154,12 @@ func TestBinaryRecoveryAcrossNodes(t *testing.T) {
 						return
 					}
 					p.point("") // reconnections fail until the switch
-					if tc.drop == "kill" {
+					switch tc.drop {
+					case "kill":
 						a.kill(t)
-					} else {
+					case "drain":
+						a.drain(t)
+					default:
 						p.cut()
 					}
 					_, _ = io.WriteString(w, tc.drop)
@@ -180,64 +186,27 @@ func TestBinaryRecoveryAcrossNodes(t *testing.T) {
 	}
 }
 
-// riptideNode is a riptide binary the test started, by PID.
-type riptideNode struct {
-	cmd    *exec.Cmd
-	addr   string
-	exited chan error
-	killed bool
+// node is a riptide binary the test may end itself: killed (SIGKILL, by PID) or drained
+// (SIGTERM); cleanup drains it otherwise.
+type node struct {
+	*process
+	ended bool
 }
 
-// startNode starts bin and waits for its listening line; cleanup stops it with SIGTERM
-// unless the test killed it.
-func startNode(t *testing.T, bin string, env []string) *riptideNode {
+func startNode(t *testing.T, bin string, env []string) *node {
 	t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Env = env
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	n := &riptideNode{cmd: cmd, exited: make(chan error, 1)}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-		}
-		n.exited <- cmd.Wait()
-	}()
+	n := &node{process: launch(t, bin, append([]string{"RIPTIDE_DRAIN_DELAY=0s"}, env...))}
 	t.Cleanup(func() {
-		if n.killed {
-			return
-		}
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-n.exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Error("riptide did not stop on SIGTERM")
+		if !n.ended {
+			n.terminate(t)
 		}
 	})
-	select {
-	case n.addr = <-addr:
-	case <-time.After(30 * time.Second):
-		t.Fatal("riptide did not start listening")
-	}
 	return n
 }
 
-// kill ends the node with SIGKILL, by its PID, and waits until it is gone.
-func (n *riptideNode) kill(t *testing.T) {
-	n.killed = true
+// kill ends the node with SIGKILL and waits until it is gone.
+func (n *node) kill(t *testing.T) {
+	n.ended = true
 	if err := syscall.Kill(n.cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Error(err)
 		return
@@ -249,12 +218,19 @@ func (n *riptideNode) kill(t *testing.T) {
 	}
 }
 
+// drain ends the node with SIGTERM (it drains: closes its connections, leaves the
+// cluster) and waits for its clean exit.
+func (n *node) drain(t *testing.T) {
+	n.ended = true
+	n.terminate(t)
+}
+
 // proxy is a TCP proxy on loopback whose backend the test switches; "" refuses
 // connections (they are closed at once).
 type proxy struct {
 	l       net.Listener
+	backend atomic.Value // string
 	mu      sync.Mutex
-	backend string
 	conns   map[net.Conn]struct{}
 }
 
@@ -263,7 +239,8 @@ func newProxy(t *testing.T, backend string) *proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{l: l, backend: backend, conns: map[net.Conn]struct{}{}}
+	p := &proxy{l: l, conns: map[net.Conn]struct{}{}}
+	p.point(backend)
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
 		_ = l.Close()
@@ -290,11 +267,7 @@ func newProxy(t *testing.T, backend string) *proxy {
 
 func (p *proxy) addr() string { return p.l.Addr().String() }
 
-func (p *proxy) point(backend string) {
-	p.mu.Lock()
-	p.backend = backend
-	p.mu.Unlock()
-}
+func (p *proxy) point(backend string) { p.backend.Store(backend) }
 
 // cut closes every proxied connection, both sides.
 func (p *proxy) cut() {
@@ -306,9 +279,7 @@ func (p *proxy) cut() {
 }
 
 func (p *proxy) serve(c net.Conn) {
-	p.mu.Lock()
-	backend := p.backend
-	p.mu.Unlock()
+	backend := p.backend.Load().(string)
 	var up net.Conn
 	var err error
 	if backend != "" {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -401,3 +402,64 @@ func TestLastOffset(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBroadcast is what recovery costs a room broadcast: the pub/sub path alone, then
+// with the XADD that gives the packet its offset first (one Redis round trip the caller
+// waits for; parallel callers share pipelined writes).
+func BenchmarkBroadcast(b *testing.B) {
+	r := redistest.Start(b)
+	for _, rec := range []bool{false, true} {
+		name := "pubsub"
+		o := testOptions("bench", false)
+		if rec {
+			name = "recovery"
+			o.Recovery = &RecoveryOptions{}
+		}
+		nd := startNode(b, r, name, o)
+		m := &benchMember{id: "aaaaaaaaaaaaaaaaaaaa"}
+		nd.a.AddAll(m, []string{m.id, "room"})
+		opts := &rooms.Options{Rooms: []string{"room"}}
+		data := []byte(`["msg","a few words of chat",{"n":1}]`)
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				nd.a.Broadcast(&rooms.Packet{Type: 2, Data: data, ID: -1}, opts)
+			}
+			if m.n.Load() < int64(b.N) {
+				b.Fatalf("%d deliveries for %d broadcasts", m.n.Load(), b.N)
+			}
+			if rec { // what one entry of this size holds in Redis
+				const key = "socket.io-recovery#/#stream"
+				usage, _ := r.Do("MEMORY", "USAGE", key, "SAMPLES", "0")
+				n, _ := r.Do("XLEN", key)
+				u, _ := strconv.Atoi(usage)
+				if x, _ := strconv.Atoi(n); x > 0 {
+					b.ReportMetric(float64(u)/float64(x), "redis-B/entry")
+				}
+			}
+		})
+		b.Run(name+"-parallel", func(b *testing.B) { // 32 handler goroutines per CPU broadcasting
+			b.ReportAllocs()
+			b.SetParallelism(32)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					nd.a.Broadcast(&rooms.Packet{Type: 2, Data: data, ID: -1}, opts)
+				}
+			})
+		})
+		_ = nd.c.Close()
+	}
+}
+
+// benchMember counts its deliveries.
+type benchMember struct {
+	id string
+	n  atomic.Int64
+}
+
+func (m *benchMember) ID() string                  { return m.id }
+func (m *benchMember) Deliver(*rooms.Packet, bool) { m.n.Add(1) }
+func (m *benchMember) Disconnect(bool)             {}
+func (m *benchMember) Data() any                   { return nil }
+func (m *benchMember) HandshakeData() any          { return nil }
+func (m *benchMember) PID() string                 { return "pid" }

@@ -9,8 +9,9 @@
 // publishes --n events to the room, and the script asks the test (POST --control/switch)
 // to point the proxy at B. C reconnects by itself and must be recovered: same id and pid,
 // socket.recovered true, the --n events exactly once each, in order, each with an offset,
-// still in the room (a later event arrives once), and its identity back (it may join
-// user:<sub>, which needs the JWT's identity).
+// still in the room (a later event arrives once), counted again in a presence room
+// (live:x, which its drop left), and its identity back (it may join user:<sub>, which needs
+// the JWT's identity).
 //
 // Flags: --url --direct --control --token (JWT for both clients) --user (its sub) --room
 // --n --transports polling,websocket|websocket --stream-offsets (offsets are Redis stream
@@ -50,6 +51,8 @@ s.run(c.int(args.timeout, "timeout"), result, async (res, ck) => {
   await Promise.all([s.connect(C, 5000, "C"), s.connect(P, 5000, "P")]);
   ck.eq(C.recovered, false, "recovered on the first connection");
   ck.eq(await s.ack(C, 5000, "join", args.room), [{ ok: true, room: args.room }], "C joins the room");
+  const live = await s.ack(C, 5000, "join", "live:x");
+  ck.eq(live.length === 1 && live[0].count, 1, `C joins live:x (presence): ${JSON.stringify(live)}`);
 
   ck.eq(await s.ack(P, 5000, "publish", args.room, "msg", "before"), [{ ok: true }], "P publishes before");
   await c.until(() => got.length === 1, 5000, "the event before the drop");
@@ -99,6 +102,10 @@ s.run(c.int(args.timeout, "timeout"), result, async (res, ck) => {
     [["after"]],
     "events after recovery"
   );
+  // The member store counts C in live:x again (its drop left it).
+  const pj = await s.ack(P, 5000, "join", "live:x");
+  const ids = ((pj[0] && pj[0].members) || []).map((m) => m.socketId).sort();
+  ck.eq(ids, [C.id, P.id].sort(), `live:x members after recovery (${JSON.stringify(pj)})`);
   const own = `user:${args.user}`;
   ck.eq(await s.ack(C, 5000, "join", own), [{ ok: true, room: own }], "C joins its user room (needs its identity)");
   C.close();
