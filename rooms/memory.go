@@ -431,7 +431,7 @@ func (a *Memory) match(dst []Member, opts *Options) []Member {
 // Broadcast implements Adapter: the members are collected, then delivered to outside the
 // locks, all at once when the host can (encode once, one task per event loop).
 func (a *Memory) Broadcast(p *Packet, opts *Options) {
-	if a.opts.Recovery && p.ID < 0 && !opts.Flags.Volatile && isEvent(p.Type) {
+	if a.opts.Recovery && Recoverable(p, opts) {
 		a.store(p, opts)
 	}
 	buf := memberSlices.Get().(*[]Member)
@@ -448,7 +448,12 @@ func (a *Memory) Broadcast(p *Packet, opts *Options) {
 	memberSlices.Put(buf)
 }
 
-func isEvent(t uint8) bool { return t == 2 || t == 5 }
+// Recoverable reports whether connection state recovery stores the broadcast of p with
+// opts (and gives it an offset): events (EVENT or BINARY_EVENT), not volatile, without
+// acks, as the reference's SessionAwareAdapter decides.
+func Recoverable(p *Packet, opts *Options) bool {
+	return p.ID < 0 && !opts.Flags.Volatile && (p.Type == 2 || p.Type == 5)
+}
 
 // BroadcastWithAck implements Adapter: there are no other nodes, so onReply is never called.
 func (a *Memory) BroadcastWithAck(p *Packet, opts *Options, ackID func(Member) int64, onCount func(int), _ func([]byte, [][]byte)) error {
@@ -595,7 +600,7 @@ func (a *Memory) Close() error { return nil }
 // store appends the offset argument to p and keeps it for recovery.
 func (a *Memory) store(p *Packet, opts *Options) {
 	id := strconv.FormatUint(a.offset.Add(1), 36)
-	p.Data = appendLastArg(p.Data, id)
+	p.Data = AppendOffset(p.Data, id)
 	now := time.Now()
 	a.recMu.Lock()
 	defer a.recMu.Unlock()
@@ -606,9 +611,10 @@ func (a *Memory) store(p *Packet, opts *Options) {
 	})
 }
 
-// appendLastArg adds a JSON string argument at the end of the array data (ids are
-// base-36 digits, so no escaping is needed).
-func appendLastArg(data []byte, s string) []byte {
+// AppendOffset returns a copy of the JSON array data with the offset as a last string
+// argument, as recovery hands it to clients. Offsets are digits, letters and '-' (base 36
+// here, Redis stream ids in rooms/redis), so no escaping is needed.
+func AppendOffset(data []byte, s string) []byte {
 	end := len(data) - 1
 	for end > 0 && data[end] != ']' {
 		end--
@@ -669,16 +675,18 @@ func (a *Memory) RestoreSession(pid, offset string) (*Session, error) {
 	s := *st.s
 	s.MissedPackets = nil
 	for _, sp := range a.packets[index+1:] {
-		if includes(s.Rooms, sp.rooms, sp.except) {
+		if s.Includes(sp.rooms, sp.except) {
 			s.MissedPackets = append(s.MissedPackets, sp.packet)
 		}
 	}
 	return &s, nil
 }
 
-func includes(sessionRooms, rooms, except []Room) bool {
+// Includes reports whether a broadcast to rooms (none: everyone) except the rooms in except
+// reached a socket in the session's rooms, for the packets recovery replays.
+func (s *Session) Includes(rooms, except []Room) bool {
 	in := len(rooms) == 0
-	for _, r := range sessionRooms {
+	for _, r := range s.Rooms {
 		for _, x := range except {
 			if r == x {
 				return false

@@ -329,6 +329,8 @@ func (c *client) connect(name string, auth []byte) {
 		nsp.adapter.AddAll(s, joins)
 		_ = s.sendPacket(&sio.Packet{Type: sio.Connect, Namespace: nsp.wireName(), ID: -1, Data: reply}, nil, false)
 		if restored != nil {
+			// Read after AddAll: a cluster adapter appends there what reached this node
+			// since it read its store (rooms.Session.MissedPackets).
 			for _, p := range restored.MissedPackets {
 				s.Deliver(p, false)
 			}

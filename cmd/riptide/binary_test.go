@@ -177,19 +177,23 @@ func launch(t *testing.T, bin string, env []string, args ...string) *process {
 func serve(t *testing.T, bin string, env []string, args ...string) (first string, addr string) {
 	t.Helper()
 	p := launch(t, bin, append([]string{"RIPTIDE_DRAIN_DELAY=0s"}, env...), args...)
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-p.exited:
-			if err != nil {
-				t.Errorf("riptide exited with %v after SIGTERM", err)
-			}
-		case <-time.After(15 * time.Second):
-			_ = p.cmd.Process.Kill()
-			t.Error("riptide did not stop on SIGTERM")
-		}
-	})
+	t.Cleanup(func() { p.terminate(t) })
 	return p.first, p.addr
+}
+
+// terminate stops p with SIGTERM and checks it exits 0 within 15 s. It reads p.exited: call
+// it once, on a process that has not ended otherwise.
+func (p *process) terminate(t *testing.T) {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Errorf("riptide exited with %v after SIGTERM", err)
+		}
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		t.Error("riptide did not stop on SIGTERM")
+	}
 }
 
 // With no file and no flags the binary serves the open relay, and its first log line says

@@ -24,6 +24,7 @@ type Config struct {
 	Webhooks WebhooksConfig
 	Redis    RedisConfig
 	Drain    DrainConfig
+	Recovery RecoveryConfig
 	Log      LogConfig
 	Debug    DebugConfig
 }
@@ -174,6 +175,13 @@ type DrainConfig struct {
 	Timeout time.Duration
 }
 
+// RecoveryConfig is connection state recovery (server.Options.ConnectionStateRecovery):
+// in memory on a single node, in Redis (the Redis adapter's Options.Recovery) in a cluster.
+type RecoveryConfig struct {
+	Enabled                  bool
+	MaxDisconnectionDuration time.Duration
+}
+
 // LogConfig is the process log.
 type LogConfig struct {
 	Level string
@@ -201,6 +209,7 @@ var sections = []section{
 	{"webhooks", "Connects, disconnects, joins and leaves POSTed to a URL in batches, asynchronously (signed with backend.secret)."},
 	{"redis", "Cluster membership through Redis (docs/cluster.md). An empty url runs a single node with rooms in memory."},
 	{"drain", "How the node leaves service on SIGTERM, for rolling restarts (docs/operations.md): readiness turns \"draining\" at once, new clients are accepted for delay and then refused with HTTP 503 SERVER_DRAINING, open connections are closed in waves of rate per second, each once its handlers finished and at the transport level so that clients reconnect to another node; then the node leaves the cluster and exits 0."},
+	{"recovery", "Connection state recovery: a client whose connection dropped comes back with the same socket id, rooms and data, and gets the room events it missed (socket.recovered is true). With redis.url, across nodes: a client whose node died or drained recovers on another one (docs/cluster.md)."},
 	{"log", "The process log (text, on stderr)."},
 	{"debug", "Runtime and profiling knobs."},
 }
@@ -374,6 +383,10 @@ func (c *Config) options() []*option {
 			help: "Connections closed per second once drain.delay is over, so their clients reconnect to the other nodes in waves. 0: all at once."},
 		{key: "drain.timeout", flag: "drain-timeout", def: "30s", val: (*durVal)(&c.Drain.Timeout),
 			help: "Bound on the whole drain, from SIGTERM: connections still open then are closed at once. Leave room for drain.delay plus connections / drain.rate, and keep it under the supervisor's kill timeout (Kubernetes terminationGracePeriodSeconds, systemd TimeoutStopSec)."},
+		{key: "recovery.enabled", flag: "recovery", def: "false", val: (*boolVal)(&c.Recovery.Enabled),
+			help: "Turn connection state recovery on. It changes the wire as the Node reference does: CONNECT replies carry a pid and stored events an offset as their last argument. A recovered socket goes through the connection middlewares again (auth.jwt re-attaches its identity from the token it reconnects with); its rooms and data come back as they were. In a cluster every node must agree; each room event then costs one more Redis round trip (docs/cluster.md)."},
+		{key: "recovery.max_disconnection_duration", def: "2m", val: (*durVal)(&c.Recovery.MaxDisconnectionDuration),
+			help: "How long after a drop a client can still recover (maxDisconnectionDuration); events are kept as long."},
 
 		{key: "log.level", flag: "log-level", def: "info", val: (*strVal)(&c.Log.Level),
 			help: "debug, info, warn or error."},

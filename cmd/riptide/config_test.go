@@ -148,7 +148,8 @@ func TestErrors(t *testing.T) {
 		{name: "env and flags", getenv: env("RIPTIDE_ENGINE_PING_TIMEOUT", "abc", "RIPTIDE_LOG_LEVEL", "loud",
 			"RIPTIDE_LIMITS_SESSION_WRITE_SOFT_LIMIT", "16"),
 			args: []string{"--ping-interval", "3", "--redis-sharded=maybe", "--addr", "localhost", "--redis", "http://u:secret@x",
-				"--cors-origin", "https://ok.example,app.example", "--session-write-hard-limit", "15", "--header-timeout", "0s"},
+				"--cors-origin", "https://ok.example,app.example", "--session-write-hard-limit", "15", "--header-timeout", "0s",
+				"--max-disconnection-duration", "500ms"},
 			want: []string{
 				`env RIPTIDE_ENGINE_PING_TIMEOUT: "abc" is not a duration (e.g. "25s")`,
 				`flag --ping-interval: "3" is not a duration (e.g. "25s")`,
@@ -158,6 +159,7 @@ func TestErrors(t *testing.T) {
 				`listen.header_timeout (flag --header-timeout): must be more than 0, not 0s`,
 				`limits.session_write_hard_limit (flag --session-write-hard-limit): 15 is less than limits.session_write_soft_limit (16)`,
 				`redis.url (flag --redis): scheme "http" is not redis, rediss or unix`,
+				`recovery.max_disconnection_duration (flag --max-disconnection-duration): must be at least 1s, not 500ms`,
 				`log.level (env RIPTIDE_LOG_LEVEL): "loud" is not debug, info, warn or error`,
 			}},
 		{name: "drain", getenv: env(), args: []string{"--drain-delay", "-1s", "--drain-rate", "-5"}, want: []string{

@@ -216,9 +216,11 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		MaxHandlerWorkers: lim.MaxHandlerWorkers,
 		Logger:            log,
 	}
+	var clusterRecovery *redis.RecoveryOptions
+	so.ConnectionStateRecovery, clusterRecovery = recovery(c, log)
 	if c.Redis.URL != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		cl, err := redis.Dial(ctx, c.Redis.URL, redis.Options{Key: c.Redis.Key, Sharded: c.Redis.Sharded, Logger: log})
+		cl, err := redis.Dial(ctx, c.Redis.URL, redis.Options{Key: c.Redis.Key, Sharded: c.Redis.Sharded, Logger: log, Recovery: clusterRecovery})
 		cancel()
 		if err != nil {
 			return nil, nil, fmt.Errorf("joining the cluster through %s: %w", redactURL(c.Redis.URL), err)

@@ -146,6 +146,9 @@ func validate(c *Config) []problem {
 	if d := &c.Drain; d.Timeout <= d.Delay {
 		bad("drain.timeout", "%v leaves no time after drain.delay (%v) to close the connections", d.Timeout, d.Delay)
 	}
+	if c.Recovery.MaxDisconnectionDuration < time.Second {
+		bad("recovery.max_disconnection_duration", "must be at least 1s, not %v", c.Recovery.MaxDisconnectionDuration)
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

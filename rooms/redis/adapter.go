@@ -26,6 +26,7 @@ type Adapter struct {
 	nsp     string
 	uid     string
 	local   *rooms.Memory
+	rec     *recovery // nil unless Options.Recovery
 	sharded bool
 	mode    SubscriptionMode
 
@@ -71,6 +72,9 @@ func newAdapter(c *Cluster, host rooms.Host) *Adapter {
 		a.reqCh = key + "-request#" + nsp + "#"
 		a.respCh = key + "-response#" + nsp + "#"
 		a.ownResp = a.respCh + a.uid + "#"
+	}
+	if ro := c.opts.Recovery; ro != nil {
+		a.rec = newRecovery(key, nsp, *ro, c.opts.HeartbeatInterval)
 	}
 	return a
 }
@@ -126,14 +130,18 @@ func (a *Adapter) Local() *rooms.Memory { return a.local }
 
 // AddAll implements rooms.Adapter.
 func (a *Adapter) AddAll(m rooms.Member, rs []rooms.Room) {
-	a.local.AddAll(m, rs)
+	if !a.joinRestored(m, rs) {
+		a.local.AddAll(m, rs)
+	}
 	a.syncRoomSubs(rs, true)
+	a.touch(m)
 }
 
 // Del implements rooms.Adapter.
 func (a *Adapter) Del(m rooms.Member, room rooms.Room) {
 	a.local.Del(m, room)
 	a.syncRoomSubs([]rooms.Room{room}, false)
+	a.touch(m)
 }
 
 // DelAll implements rooms.Adapter.
@@ -144,6 +152,7 @@ func (a *Adapter) DelAll(m rooms.Member) {
 	}
 	a.local.DelAll(m)
 	a.syncRoomSubs(rs, false)
+	a.forgetSession(m)
 }
 
 // Sockets implements rooms.Adapter: this node's sockets (as the Node adapter 8.x does).
@@ -175,7 +184,7 @@ func (a *Adapter) syncRoomSubs(rs []rooms.Room, wait bool) {
 	}
 	for _, r := range rs {
 		_, subscribed := a.roomSubs[r]
-		want := a.local.HasRoom(r) && (a.mode == SubscriptionDynamicPrivate || !a.local.HasSocket(r))
+		want := (a.local.HasRoom(r) || a.rec.wanted(r)) && (a.mode == SubscriptionDynamicPrivate || !a.local.HasSocket(r))
 		switch {
 		case want && !subscribed:
 			a.roomSubs[r] = struct{}{}
@@ -254,12 +263,18 @@ func appendPacket(dst []byte, p *rooms.Packet, nsp string) []byte {
 
 // Broadcast implements rooms.Adapter: other nodes get the packet through Redis (unless the
 // local flag is set), this node's members at once. Without Redis only the local delivery
-// happens; the lost publish is counted in Stats.OutboxDropped.
+// happens; the lost publish is counted in Stats.OutboxDropped. With Options.Recovery, a
+// packet recovery keeps is first given its offset by Redis (see RecoveryOptions): then
+// Broadcast waits for one round trip, and must not be called from an event loop.
 func (a *Adapter) Broadcast(p *rooms.Packet, opts *rooms.Options) {
+	stored := false
 	if !opts.Flags.Local {
+		if a.rec != nil && rooms.Recoverable(p, opts) {
+			stored = a.store(p, opts)
+		}
 		a.publishBroadcast(p, opts)
 	}
-	a.local.Broadcast(p, opts)
+	a.deliverLocal(p, opts, stored)
 }
 
 func (a *Adapter) publishBroadcast(p *rooms.Packet, opts *rooms.Options) {
@@ -472,8 +487,10 @@ func (a *Adapter) Nodes() (alive, silent []Node) {
 
 // AddSockets implements rooms.Adapter.
 func (a *Adapter) AddSockets(opts *rooms.Options, rs []rooms.Room) {
+	touched := a.sessionMembers(opts)
 	a.local.AddSockets(opts, rs)
 	a.syncRoomSubs(rs, !opts.Flags.Local) // Local: from another node, on the dispatcher
+	a.touchAll(touched)
 	if !opts.Flags.Local {
 		a.publishMembership(sJoin, cJoin, opts, rs)
 	}
@@ -481,8 +498,10 @@ func (a *Adapter) AddSockets(opts *rooms.Options, rs []rooms.Room) {
 
 // DelSockets implements rooms.Adapter.
 func (a *Adapter) DelSockets(opts *rooms.Options, rs []rooms.Room) {
+	touched := a.sessionMembers(opts)
 	a.local.DelSockets(opts, rs)
 	a.syncRoomSubs(rs, false)
+	a.touchAll(touched)
 	if !opts.Flags.Local {
 		a.publishMembership(sLeave, cLeave, opts, rs)
 	}
@@ -952,7 +971,7 @@ func (a *Adapter) onMessage(channel string, body []byte) {
 		room := channel[len(a.bcast):]
 		if room != "" {
 			room = room[:len(room)-1]
-			if !a.local.HasRoom(room) {
+			if !a.local.HasRoom(room) && !a.rec.wanted(room) {
 				return // no member here: skip the decoding (as the Node adapter does)
 			}
 		}
@@ -996,7 +1015,7 @@ func (a *Adapter) onRequest(m *msg) {
 		opts := m.opts
 		opts.Flags.Local = false
 		if m.reqID == "" {
-			a.local.Broadcast(p, &opts)
+			a.deliverLocal(p, &opts, rooms.Recoverable(p, &opts))
 			return
 		}
 		a.answerBroadcast(m, p, &opts)
@@ -1027,6 +1046,7 @@ func (a *Adapter) onMembership(m *msg) {
 		case kJoin:
 			a.local.AddAll(mem, []rooms.Room{m.room})
 			a.syncRoomSubs([]rooms.Room{m.room}, false)
+			a.touch(mem)
 		case kLeave:
 			a.Del(mem, m.room)
 		case kDisconnect:

@@ -147,7 +147,7 @@ func testOptions(name string, sharded bool) Options {
 	}
 }
 
-func startNode(t *testing.T, r *redistest.Server, name string, opts Options) *node {
+func startNode(t testing.TB, r *redistest.Server, name string, opts Options) *node {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -45,6 +45,9 @@ type Cluster struct {
 	stats struct {
 		inboxDropped, outboxDropped, publishErrors, reconnects atomic.Uint64
 		received, published, undecodable                       atomic.Uint64
+		// recovery
+		recoveryStored, recoveryUnstored, restored, restoreRefused atomic.Uint64
+		restoreWindowDropped, sessionWriteErrors                   atomic.Uint64
 	}
 
 	closeOnce sync.Once
@@ -60,12 +63,15 @@ const (
 	subShard                  // SSUBSCRIBE
 )
 
-// outMsg is one message to publish. done, when set, learns whether it went out.
+// outMsg is one message to publish, or (cmds set) other writes that go out in the same
+// order: the commands are built when the batch is sent, so they write the state of that
+// moment. done, when set, learns whether it went out.
 type outMsg struct {
 	channel string
 	payload []byte
 	shard   bool
 	done    func(error)
+	cmds    func(b rueidis.Builder, dst rueidis.Commands) rueidis.Commands
 }
 
 // Stats are counters since the Cluster started.
@@ -77,6 +83,14 @@ type Stats struct {
 	PublishErrors uint64 // publishes Redis refused or that failed on the connection
 	Undecodable   uint64 // received messages that could not be decoded (ignored)
 	Reconnects    uint64 // times the subscriptions were restored after a lost connection
+
+	// With Options.Recovery:
+	RecoveryStored       uint64 // broadcasts given an offset (XADD)
+	RecoveryUnstored     uint64 // recoverable broadcasts sent without an offset: Redis could not store them
+	Restored             uint64 // sessions restored
+	RestoreRefused       uint64 // restores refused: no such session (expired, restored already) or its offset trimmed
+	RestoreWindowDropped uint64 // packets a restore in progress could not keep (over 4096)
+	SessionWriteErrors   uint64 // session writes that failed or were not queued
 }
 
 // Dial connects to the Redis server at url (redis://[user:password@]host:port[/db], also
@@ -159,6 +173,20 @@ func (c *Cluster) Stats() Stats {
 		PublishErrors: c.stats.publishErrors.Load(),
 		Undecodable:   c.stats.undecodable.Load(),
 		Reconnects:    c.stats.reconnects.Load(),
+
+		RecoveryStored:       c.stats.recoveryStored.Load(),
+		RecoveryUnstored:     c.stats.recoveryUnstored.Load(),
+		Restored:             c.stats.restored.Load(),
+		RestoreRefused:       c.stats.restoreRefused.Load(),
+		RestoreWindowDropped: c.stats.restoreWindowDropped.Load(),
+		SessionWriteErrors:   c.stats.sessionWriteErrors.Load(),
+	}
+}
+
+// countSessionWrite is the done of session writes.
+func (c *Cluster) countSessionWrite(err error) {
+	if err != nil {
+		c.stats.sessionWriteErrors.Add(1)
 	}
 }
 
@@ -490,48 +518,75 @@ func (c *Cluster) publisher() {
 }
 
 func (c *Cluster) send(batch []*outMsg, cmds rueidis.Commands) {
-	for _, m := range batch {
-		if m.shard {
-			cmds = append(cmds, c.client.B().Spublish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
-		} else {
-			cmds = append(cmds, c.client.B().Publish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
+	// owner[i] is the message of cmds[i]: a publish is one command, other writes any number.
+	owner := make([]int, 0, len(batch))
+	for i, m := range batch {
+		n := len(cmds)
+		cmds = c.appendCmds(cmds, m)
+		for range cmds[n:] {
+			owner = append(owner, i)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.opts.RequestsTimeout)
 	res := c.client.DoMulti(ctx, cmds...)
-	// After an outage the pooled connection fails once before it is replaced: publish what
-	// failed on the connection (not what Redis refused) once more.
+	// After an outage the pooled connection fails once before it is replaced: send the
+	// messages that failed on the connection (not what Redis refused) once more.
 	var retry []int
 	for i, r := range res {
-		if err := r.Error(); err != nil && r.NonRedisError() != nil && ctx.Err() == nil {
-			retry = append(retry, i)
+		if err := r.Error(); err != nil && r.NonRedisError() != nil && ctx.Err() == nil &&
+			(len(retry) == 0 || retry[len(retry)-1] != owner[i]) {
+			retry = append(retry, owner[i])
+		}
+	}
+	errs := make([]error, len(batch))
+	for i, r := range res {
+		if err := r.Error(); err != nil && errs[owner[i]] == nil {
+			errs[owner[i]] = err
 		}
 	}
 	if len(retry) > 0 {
 		again := make(rueidis.Commands, 0, len(retry))
+		var againOwner []int
 		for _, i := range retry {
-			m := batch[i]
-			if m.shard {
-				again = append(again, c.client.B().Spublish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
-			} else {
-				again = append(again, c.client.B().Publish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
+			n := len(again)
+			again = c.appendCmds(again, batch[i])
+			for range again[n:] {
+				againOwner = append(againOwner, i)
 			}
+			errs[i] = nil
 		}
 		for j, r := range c.client.DoMulti(ctx, again...) {
-			res[retry[j]] = r
+			if err := r.Error(); err != nil && errs[againOwner[j]] == nil {
+				errs[againOwner[j]] = err
+			}
 		}
 	}
 	cancel()
 	for i, m := range batch {
-		err := res[i].Error()
-		if err != nil {
+		err := errs[i]
+		switch {
+		case m.cmds != nil:
+		case err != nil:
 			c.stats.publishErrors.Add(1)
-		} else {
+		default:
 			c.stats.published.Add(1)
 		}
 		if m.done != nil {
 			m.done(err)
 		}
+	}
+}
+
+// appendCmds appends the commands of m.
+func (c *Cluster) appendCmds(dst rueidis.Commands, m *outMsg) rueidis.Commands {
+	b := c.client.B()
+	switch {
+	case m.cmds != nil:
+		return m.cmds(b, dst)
+	case m.shard:
+		return append(dst, b.Spublish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
+	default:
+		return append(dst, b.Publish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
 	}
 }
 
@@ -552,9 +607,11 @@ func (c *Cluster) heartbeats() {
 				as = append(as, a)
 			}
 			c.adMu.Unlock()
+			now := time.Now()
 			for _, a := range as {
 				a.heartbeat(false)
 				a.prune()
+				a.maintain(now)
 			}
 		case <-c.closing:
 			return

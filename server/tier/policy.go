@@ -352,10 +352,12 @@ func (p *Policy) NeedsClaims() bool {
 }
 
 // Install enforces the policy on ns: one event middleware for every socket (no per-socket
-// listener), and a disconnect hook that leaves the member store.
+// listener), a disconnect hook that leaves the member store, and a connection hook that
+// counts recovered sockets in it again.
 func (p *Policy) Install(ns *server.Namespace) {
 	ns.UseEvent(p.onEvent)
 	ns.OnDisconnect(p.onDisconnect)
+	ns.OnConnection(p.onRecovered)
 }
 
 // Close releases the member store.
