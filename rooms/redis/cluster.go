@@ -3,27 +3,33 @@ package redis
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
 
+	"github.com/riptide-io/riptide/internal/latency"
 	"github.com/riptide-io/riptide/rooms"
 )
 
 // Cluster is one process's membership in a cluster: the Redis connections that the adapters
 // of all its namespaces share. One dedicated connection holds the subscriptions (resubscribed
 // after every reconnect); messages go through the client's pipelined connection, in order,
-// from one publisher goroutine. Create it with New or Dial and give NewAdapter to
+// from one publisher goroutine. Create it with Open, Dial or New and give NewAdapter to
 // server.Options; Close it after the server.
 //
-// Goroutines: the subscriber (connects, subscribes, waits for the connection to fail), the
-// dispatcher (hands received messages to the adapters), the publisher and the heartbeat
-// ticker; Close stops all four. All methods are safe for concurrent use.
+// Goroutines: the subscriber (creates the client when Open was not given one, connects,
+// subscribes, waits for the connection to fail), the dispatcher (hands received messages to
+// the adapters), the publisher and the heartbeat ticker; Close stops all four. All methods
+// are safe for concurrent use.
 type Cluster struct {
-	opts      Options
-	client    rueidis.Client
+	opts Options
+	// client is set once: by New, or by the subscriber once Redis first answers (Open).
+	// Everything that uses it runs while Up, or after checking it is there.
+	client    atomic.Pointer[clientRef]
+	clientOpt rueidis.ClientOption // Open: how the subscriber creates the client
 	ownClient bool
 
 	subMu     sync.Mutex
@@ -45,12 +51,18 @@ type Cluster struct {
 	stats struct {
 		inboxDropped, outboxDropped, publishErrors, reconnects atomic.Uint64
 		received, published, undecodable                       atomic.Uint64
+		requests                                               [kSSE + 1]latency.Histogram // by request kind
 	}
+	errMu   sync.Mutex
+	lastErr error // why Redis could not be reached the last time it could not
 
 	closeOnce sync.Once
 	closing   chan struct{}
 	wg        sync.WaitGroup
 }
+
+// clientRef boxes the client interface for atomic.Pointer.
+type clientRef struct{ rueidis.Client }
 
 type subKind uint8
 
@@ -77,38 +89,74 @@ type Stats struct {
 	PublishErrors uint64 // publishes Redis refused or that failed on the connection
 	Undecodable   uint64 // received messages that could not be decoded (ignored)
 	Reconnects    uint64 // times the subscriptions were restored after a lost connection
+	// Requests holds, per operation ("fetchSockets", "allRooms", "serverSideEmitWithAck",
+	// "broadcastWithAck"), the time requests to other nodes took: from publishing the
+	// request until every node alive answered (for a broadcast with acks: reported its
+	// count), or until the timeout. Requests refused at once (Redis down) are not in it.
+	Requests map[string]latency.Snapshot
 }
 
-// Dial connects to the Redis server at url (redis://[user:password@]host:port[/db], also
-// rediss:// and unix://, as rueidis.ParseURL reads them) and returns a Cluster that owns the
-// client. ctx bounds the first connection and subscription.
-func Dial(ctx context.Context, url string, opts Options) (*Cluster, error) {
+// Open returns a Cluster for the Redis server at url (redis://[user:password@]host:port[/db],
+// also rediss:// and unix://, as rueidis.ParseURL reads them) without waiting for it: the
+// Cluster owns its client and creates it in the background, retrying (ReconnectMin to
+// ReconnectMax apart) for as long as Redis does not answer. Until the subscriptions are in
+// place Up is false, delivery is local and requests fail with ErrUnavailable; Ready is
+// closed the first time they are. Only a URL that does not parse is an error.
+func Open(url string, opts Options) (*Cluster, error) {
 	co, err := rueidis.ParseURL(url)
 	if err != nil {
 		return nil, err
 	}
 	co.DisableCache = true // client-side caching is for reads; pub/sub needs none (and RESP2 servers lack it)
 	co.ConnWriteTimeout = 5 * time.Second
-	client, err := rueidis.NewClient(co)
-	if err != nil {
-		return nil, err
-	}
-	c, err := New(ctx, client, opts)
-	if err != nil {
-		client.Close()
-		return nil, err
-	}
+	c := newCluster(opts)
+	c.clientOpt = co
 	c.ownClient = true
+	c.run()
 	return c, nil
+}
+
+// Dial is Open, waiting within ctx for the first subscriptions; it fails (and closes the
+// Cluster) when ctx ends first.
+func Dial(ctx context.Context, url string, opts Options) (*Cluster, error) {
+	c, err := Open(url, opts)
+	if err != nil {
+		return nil, err
+	}
+	return c.waitUp(ctx)
 }
 
 // New starts a Cluster on client (which the caller keeps and closes after the Cluster). It
 // waits, within ctx, for the subscriptions to be in place.
 func New(ctx context.Context, client rueidis.Client, opts Options) (*Cluster, error) {
+	c := newCluster(opts)
+	c.client.Store(&clientRef{client})
+	c.run()
+	return c.waitUp(ctx)
+}
+
+// Ready is closed once the subscriptions were in place for the first time.
+func (c *Cluster) Ready() <-chan struct{} { return c.firstUp }
+
+// waitUp waits for the first subscriptions; when ctx ends first, c is closed and the error
+// says what the last attempt met.
+func (c *Cluster) waitUp(ctx context.Context) (*Cluster, error) {
+	select {
+	case <-c.firstUp:
+		return c, nil
+	case <-ctx.Done():
+		c.Close()
+		if err := c.lastError(); err != nil {
+			return nil, fmt.Errorf("%w (last attempt: %v)", ctx.Err(), err)
+		}
+		return nil, ctx.Err()
+	}
+}
+
+func newCluster(opts Options) *Cluster {
 	opts = opts.withDefaults()
-	c := &Cluster{
+	return &Cluster{
 		opts:      opts,
-		client:    client,
 		wanted:    map[string]subKind{},
 		routes:    map[string]*Adapter{},
 		subSignal: make(chan struct{}, 1),
@@ -118,18 +166,67 @@ func New(ctx context.Context, client rueidis.Client, opts Options) (*Cluster, er
 		adapters:  map[*Adapter]struct{}{},
 		closing:   make(chan struct{}),
 	}
+}
+
+// run starts the Cluster's goroutines.
+func (c *Cluster) run() {
 	c.wg.Add(4) // four goroutines per cluster connection, none per socket or namespace
 	go c.subscriber()
 	go c.dispatcher()
 	go c.publisher()
 	go c.heartbeats()
-	select {
-	case <-c.firstUp:
-		return c, nil
-	case <-ctx.Done():
-		c.Close()
-		return nil, ctx.Err()
+}
+
+// connect returns the client, creating it on the first call after Open: it retries until
+// Redis answers (logging the first failure, then once a minute), and returns nil once the
+// Cluster is closed.
+func (c *Cluster) connect() rueidis.Client {
+	if cl := c.cli(); cl != nil {
+		return cl
 	}
+	backoff := c.opts.ReconnectMin
+	var logged time.Time
+	for {
+		cl, err := rueidis.NewClient(c.clientOpt)
+		if err == nil {
+			if !logged.IsZero() {
+				c.opts.Logger.Info("redis adapter: Redis answers; subscribing")
+			}
+			c.client.Store(&clientRef{cl})
+			return cl
+		}
+		c.setLastError(err)
+		if time.Since(logged) >= time.Minute {
+			c.opts.Logger.Warn("redis adapter: waiting for Redis; delivery stays local and other nodes cannot be reached until it answers", "err", err)
+			logged = time.Now()
+		}
+		select {
+		case <-time.After(backoff):
+		case <-c.closing:
+			return nil
+		}
+		backoff = min(2*backoff, c.opts.ReconnectMax)
+	}
+}
+
+func (c *Cluster) setLastError(err error) {
+	c.errMu.Lock()
+	c.lastErr = err
+	c.errMu.Unlock()
+}
+
+func (c *Cluster) lastError() error {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	return c.lastErr
+}
+
+// cli returns the client, nil until Open's first connection.
+func (c *Cluster) cli() rueidis.Client {
+	if r := c.client.Load(); r != nil {
+		return r.Client
+	}
+	return nil
 }
 
 // NewAdapter returns the adapter of namespace nsp, for server.Options.NewAdapter.
@@ -147,7 +244,7 @@ func (c *Cluster) Up() bool { return c.up.Load() }
 
 // Stats returns the counters.
 func (c *Cluster) Stats() Stats {
-	return Stats{
+	st := Stats{
 		Received:      c.stats.received.Load(),
 		Published:     c.stats.published.Load(),
 		InboxDropped:  c.stats.inboxDropped.Load(),
@@ -155,7 +252,12 @@ func (c *Cluster) Stats() Stats {
 		PublishErrors: c.stats.publishErrors.Load(),
 		Undecodable:   c.stats.undecodable.Load(),
 		Reconnects:    c.stats.reconnects.Load(),
+		Requests:      make(map[string]latency.Snapshot, len(opNames)),
 	}
+	for k, op := range opNames {
+		st.Requests[op] = c.stats.requests[k].Snapshot()
+	}
+	return st
 }
 
 // Close closes every adapter (their nodes say goodbye), stops the goroutines and, for a
@@ -174,8 +276,8 @@ func (c *Cluster) Close() error {
 		// Give the goodbyes a moment to leave; the publisher drains the outbox on close.
 		close(c.closing)
 		c.wg.Wait()
-		if c.ownClient {
-			c.client.Close()
+		if cl := c.cli(); c.ownClient && cl != nil {
+			cl.Close()
 		}
 	})
 	return nil
@@ -232,7 +334,11 @@ func (c *Cluster) subscriber() {
 	backoff := c.opts.ReconnectMin
 	everUp := false
 	for !c.closed() {
-		dc, release := c.client.Dedicate()
+		client := c.connect()
+		if client == nil {
+			return // closed
+		}
+		dc, release := client.Dedicate()
 		wait := dc.SetPubSubHooks(rueidis.PubSubHooks{
 			OnMessage:      c.onMessage,
 			OnSubscription: c.onSubscription,
@@ -360,6 +466,9 @@ func (c *Cluster) setUp(up bool, err error) {
 	if up {
 		c.upOnce.Do(func() { close(c.firstUp) })
 	}
+	if !up && err != nil && !errors.Is(err, ErrClosed) {
+		c.setLastError(err)
+	}
 	if was == up {
 		return
 	}
@@ -486,15 +595,16 @@ func (c *Cluster) publisher() {
 }
 
 func (c *Cluster) send(batch []*outMsg, cmds rueidis.Commands) {
+	client := c.cli() // set: messages are queued only while Up
 	for _, m := range batch {
 		if m.shard {
-			cmds = append(cmds, c.client.B().Spublish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
+			cmds = append(cmds, client.B().Spublish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
 		} else {
-			cmds = append(cmds, c.client.B().Publish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
+			cmds = append(cmds, client.B().Publish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.opts.RequestsTimeout)
-	res := c.client.DoMulti(ctx, cmds...)
+	res := client.DoMulti(ctx, cmds...)
 	// After an outage the pooled connection fails once before it is replaced: publish what
 	// failed on the connection (not what Redis refused) once more.
 	var retry []int
@@ -508,12 +618,12 @@ func (c *Cluster) send(batch []*outMsg, cmds rueidis.Commands) {
 		for _, i := range retry {
 			m := batch[i]
 			if m.shard {
-				again = append(again, c.client.B().Spublish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
+				again = append(again, client.B().Spublish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
 			} else {
-				again = append(again, c.client.B().Publish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
+				again = append(again, client.B().Publish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
 			}
 		}
-		for j, r := range c.client.DoMulti(ctx, again...) {
+		for j, r := range client.DoMulti(ctx, again...) {
 			res[retry[j]] = r
 		}
 	}
@@ -568,11 +678,15 @@ func (c *Cluster) forget(a *Adapter) {
 // in sharded mode), summed over the nodes of a Redis Cluster as the Node adapter does.
 func (c *Cluster) numsub(ctx context.Context, chans []string) ([]int64, error) {
 	counts := make([]int64, len(chans))
+	client := c.cli()
+	if client == nil {
+		return nil, ErrUnavailable
+	}
 	var nodes map[string]rueidis.Client
 	if c.opts.Sharded {
-		nodes = map[string]rueidis.Client{"": c.client} // routed by the channel's slot
+		nodes = map[string]rueidis.Client{"": client} // routed by the channel's slot
 	} else {
-		nodes = c.client.Nodes()
+		nodes = client.Nodes()
 	}
 	for _, n := range nodes {
 		var cmds rueidis.Commands
