@@ -490,6 +490,19 @@ func (a *Memory) Sockets(rooms []Room) []SocketID {
 	return ids
 }
 
+// InRoom reports whether socket id is in room: its own id room, or one it joined. It
+// allocates nothing, for checks on every event (the tier's "publish requires membership").
+func (a *Memory) InRoom(id SocketID, room Room) bool {
+	if room == id {
+		return a.member(id) != nil
+	}
+	ms := &a.members[shardOf(id)]
+	ms.mu.RLock()
+	defer ms.mu.RUnlock()
+	e := ms.m[id]
+	return e != nil && e.has(room)
+}
+
 // SocketRooms implements Adapter: the socket's own id room first.
 func (a *Memory) SocketRooms(id SocketID) []Room {
 	ms := &a.members[shardOf(id)]

@@ -31,6 +31,7 @@ type Namespace struct {
 type handlerSet struct {
 	mu          sync.RWMutex
 	mws         []func(*Socket) error
+	eventMws    []func(*Socket, *Event) error
 	onConnect   []func(*Socket)
 	onClose     []func(*Socket, DisconnectReason)
 	handlers    map[string][]func(*Socket, *Event)
@@ -61,6 +62,23 @@ func (n *Namespace) Use(mw func(*Socket) error) {
 	n.h.mu.Lock()
 	n.h.mws = append(n.h.mws, mw)
 	n.h.mu.Unlock()
+}
+
+// UseEvent adds an event middleware for every socket of the namespace: it runs on the
+// socket's worker for each event from the client, before the socket's own middlewares and
+// the handlers, and an error drops the event (the socket's OnError listeners get it). Unlike
+// Socket.Use it costs a socket nothing, so a policy that checks every event (server/tier)
+// registers once here. Call it before serving.
+func (n *Namespace) UseEvent(mw func(*Socket, *Event) error) {
+	n.h.mu.Lock()
+	n.h.eventMws = append(n.h.eventMws, mw)
+	n.h.mu.Unlock()
+}
+
+func (n *Namespace) eventMiddlewares() []func(*Socket, *Event) error {
+	n.h.mu.RLock()
+	defer n.h.mu.RUnlock()
+	return n.h.eventMws
 }
 
 // OnConnection registers a listener for new sockets. It runs on the socket's worker, before

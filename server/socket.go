@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -200,6 +201,22 @@ func (s *Socket) Join(rooms ...string) { s.nsp.adapter.AddAll(s, rooms) }
 
 // Leave removes the socket from room.
 func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s, room) }
+
+// InRoom reports whether the socket is in room on this node (its own id room included),
+// without allocating when the adapter keeps rooms in a rooms.Memory (the in-memory and
+// Redis adapters do).
+func (s *Socket) InRoom(room string) bool {
+	if room == s.id {
+		return true
+	}
+	switch a := s.nsp.adapter.(type) {
+	case *rooms.Memory:
+		return a.InRoom(s.id, room)
+	case interface{ Local() *rooms.Memory }:
+		return a.Local().InRoom(s.id, room)
+	}
+	return slices.Contains(s.Rooms(), room)
+}
 
 // Rooms returns the rooms the socket is in (its own id room included).
 func (s *Socket) Rooms() []string { return s.nsp.adapter.SocketRooms(s.id) }
@@ -472,14 +489,15 @@ func (s *Socket) onEvent(ev *Event) {
 	for _, l := range anyIn {
 		l(ev)
 	}
+	for _, mw := range s.nsp.eventMiddlewares() {
+		if err := mw(s, ev); err != nil {
+			s.reportError(err)
+			return
+		}
+	}
 	for _, mw := range mws {
 		if err := mw(ev); err != nil {
-			s.mu.Lock()
-			hs := s.extras().onError
-			s.mu.Unlock()
-			for _, h := range hs {
-				h(err)
-			}
+			s.reportError(err)
 			return
 		}
 	}
@@ -491,6 +509,16 @@ func (s *Socket) onEvent(ev *Event) {
 	}
 	for _, h := range own {
 		h(ev)
+	}
+}
+
+// reportError hands err to the socket's OnError listeners.
+func (s *Socket) reportError(err error) {
+	s.mu.Lock()
+	hs := s.extras().onError
+	s.mu.Unlock()
+	for _, h := range hs {
+		h(err)
 	}
 }
 

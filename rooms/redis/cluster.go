@@ -239,6 +239,10 @@ func (c *Cluster) NewAdapter(nsp rooms.Host) rooms.Adapter {
 	return a
 }
 
+// Client returns the Cluster's Redis client, for other users of the same connection pool
+// (e.g. the tier's member store). It is closed with the Cluster when the Cluster owns it.
+func (c *Cluster) Client() rueidis.Client { return c.client }
+
 // Up reports whether the subscriptions are in place (other nodes can be reached).
 func (c *Cluster) Up() bool { return c.up.Load() }
 

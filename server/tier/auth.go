@@ -389,7 +389,7 @@ func Auth(v *Verifier) func(*server.Socket) error {
 		if err != nil {
 			e := err.(*Error)
 			v.log.Debug("tier: connection refused", "code", e.Code, "nsp", s.Namespace().Name(), "details", e.Details)
-			return &server.ConnectError{Message: e.Message, Data: e}
+			return connectError(e)
 		}
 		v.attach(s, id)
 		s.SetHandshakeAuth(withoutField(s.HandshakeAuth(), v.cfg.AuthField))

@@ -1,6 +1,11 @@
 package tier
 
-import "github.com/riptide-io/riptide/server/engine"
+import (
+	"sync/atomic"
+
+	"github.com/riptide-io/riptide/server"
+	"github.com/riptide-io/riptide/server/engine"
+)
 
 // Code names why the tier refused something. A client sees it as err.data.code of a
 // connect_error, or as the code of an "error" event; the codes and their messages are the
@@ -56,6 +61,40 @@ const (
 	IdleTimeout Code = "IDLE_TIMEOUT"
 )
 
+// Room refusals (join, leave, publish): see docs/tier.md, "Rooms".
+const (
+	// The room argument is missing, not a string, empty or longer than MaxRoomBytes.
+	RoomInvalid Code = "ROOM_INVALID"
+	// The room matches no declared pattern: rooms are deny by default.
+	RoomUnknown Code = "ROOM_UNKNOWN"
+	// The room's pattern does not let this socket join it: it needs an identity, the
+	// placeholders do not match the caller's claims, the room is not granted by the
+	// caller's claim, the pattern allows server-side joins only, or the room is another
+	// socket's own id room.
+	RoomForbidden Code = "ROOM_FORBIDDEN"
+	// The room holds its pattern's max_members (counted across the cluster).
+	RoomFull Code = "ROOM_FULL"
+	// Publishing to a room the socket has not joined, where the pattern requires it.
+	RoomNotMember Code = "ROOM_NOT_MEMBER"
+	// The member store (Redis) did not answer: the join was not made.
+	RoomUnavailable Code = "ROOM_UNAVAILABLE"
+)
+
+// Event refusals: see docs/tier.md, "Events".
+const (
+	// Strict mode: the event is not declared.
+	EventUnknown Code = "EVENT_UNKNOWN"
+	// The event needs a permission the caller's claims do not grant.
+	EventForbidden Code = "EVENT_FORBIDDEN"
+	// The event's arguments are larger than its max_payload.
+	EventTooLarge Code = "EVENT_TOO_LARGE"
+	// The event's arguments are not what it takes (e.g. publish without an event name).
+	EventInvalid Code = "EVENT_INVALID"
+	// Over the event's or the socket's rate; after max_violations of these the socket is
+	// disconnected.
+	RateLimited Code = "RATE_LIMITED"
+)
+
 // messages holds the one text each code is sent with.
 var messages = map[Code]string{
 	AuthTokenMissing:     "authentication token required",
@@ -73,6 +112,17 @@ var messages = map[Code]string{
 	ConnLimitAddress:     "too many connections from this address",
 	ConnLimitUser:        "too many connections for this user",
 	IdleTimeout:          "disconnected after a period without activity",
+	RoomInvalid:          "room name missing or invalid",
+	RoomUnknown:          "no such room",
+	RoomForbidden:        "not allowed to join this room",
+	RoomFull:             "room is full",
+	RoomNotMember:        "join the room before publishing to it",
+	RoomUnavailable:      "rooms temporarily unavailable",
+	EventUnknown:         "unknown event",
+	EventForbidden:       "not allowed to send this event",
+	EventTooLarge:        "event payload too large",
+	EventInvalid:         "event arguments invalid",
+	RateLimited:          "too many events, slow down",
 }
 
 // Message returns the code's fixed human text ("" for an unknown code).
@@ -92,6 +142,46 @@ func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
 // newError returns the code's error with details for the log.
 func newError(c Code, details string) *Error {
 	return &Error{Code: c, Message: c.Message(), Details: details}
+}
+
+// refusals counts the refusals of each code (a fixed set, so the map is read-only after
+// init and the counters need no lock).
+var refusals = func() map[Code]*atomic.Uint64 {
+	m := make(map[Code]*atomic.Uint64, len(messages))
+	for c := range messages {
+		m[c] = new(atomic.Uint64)
+	}
+	return m
+}()
+
+// counted returns the shared error of code c, counting one refusal.
+func counted(c Code) *Error {
+	refusals[c].Add(1)
+	return errs[c]
+}
+
+// count records one refusal with e and returns it.
+func count(e *Error) *Error {
+	if n := refusals[e.Code]; n != nil {
+		n.Add(1)
+	}
+	return e
+}
+
+// EachRefusal calls fn with every code and how many refusals the tier made with it since
+// the process started (connect_errors, "error" events and refused acks alike), for
+// metrics.
+func EachRefusal(fn func(code Code, n uint64)) {
+	for c, n := range refusals {
+		fn(c, n.Load())
+	}
+}
+
+// connectError is the connect_error a refused connection gets: err.message is the code's
+// message and err.data is {code, message}.
+func connectError(e *Error) *server.ConnectError {
+	count(e)
+	return &server.ConnectError{Message: e.Message, Data: e}
 }
 
 // errs holds one shared *Error per code, for refusals with nothing to log: a flood of bad

@@ -106,7 +106,7 @@ func (id *Identity) Fire(now time.Time) {
 		}
 		return
 	}
-	_ = id.s.Emit("error", errs[AuthTokenExpired])
+	_ = id.s.Emit("error", counted(AuthTokenExpired))
 	id.s.Disconnect(false)
 }
 

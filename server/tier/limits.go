@@ -65,8 +65,7 @@ func (l *Limits) Install(ns *server.Namespace) {
 			n := l.users[id.User]
 			l.mu.Unlock()
 			if n >= l.cfg.MaxPerUser {
-				e := errs[ConnLimitUser]
-				return &server.ConnectError{Message: e.Message, Data: e}
+				return connectError(errs[ConnLimitUser])
 			}
 			return nil
 		})
@@ -81,6 +80,16 @@ func (l *Limits) Install(ns *server.Namespace) {
 			l.watchIdle(s)
 		}
 	})
+	if l.wheel != nil {
+		// One namespace-level middleware stamps every event; a per-socket one would cost
+		// each socket its middleware list and closure.
+		ns.UseEvent(func(s *server.Socket, _ *server.Event) error {
+			if w, ok := l.idle.Load(s); ok {
+				w.(*idleWatch).last.Store(time.Now().UnixNano())
+			}
+			return nil
+		})
+	}
 	// One namespace-level listener, not one per socket (see Namespace.OnDisconnect).
 	ns.OnDisconnect(func(s *server.Socket, _ server.DisconnectReason) {
 		if id := IdentityOf(s); id != nil && l.cfg.MaxPerUser > 0 {
@@ -119,10 +128,6 @@ func (l *Limits) watchIdle(s *server.Socket) {
 	now := time.Now()
 	w.last.Store(now.UnixNano())
 	l.wheel.Schedule(&w.timer, now.Add(l.cfg.IdleTimeout))
-	s.Use(func(*server.Event) error {
-		w.last.Store(time.Now().UnixNano())
-		return nil
-	})
 	l.idle.Store(s, w)
 }
 
@@ -136,6 +141,6 @@ func (w *idleWatch) Fire(now time.Time) {
 	if !w.s.Connected() {
 		return
 	}
-	_ = w.s.Emit("error", errs[IdleTimeout])
+	_ = w.s.Emit("error", counted(IdleTimeout))
 	w.s.Disconnect(false)
 }
