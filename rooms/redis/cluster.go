@@ -241,7 +241,9 @@ func (c *Cluster) NewAdapter(nsp rooms.Host) rooms.Adapter {
 
 // Client returns the Cluster's Redis client, for other users of the same connection pool
 // (e.g. the tier's member store). It is closed with the Cluster when the Cluster owns it.
-func (c *Cluster) Client() rueidis.Client { return c.client }
+// A Cluster from Open has no client until Redis first answered: Client is nil until then
+// (Ready being closed implies it is set).
+func (c *Cluster) Client() rueidis.Client { return c.cli() }
 
 // Up reports whether the subscriptions are in place (other nodes can be reached).
 func (c *Cluster) Up() bool { return c.up.Load() }
