@@ -10,7 +10,9 @@
 //	socket.emit("publish", room, event, ...args)   // everyone else in room gets event(...args)
 //	socket.emit("ping", ...args, ack)              // ack(...args): round-trip checks
 //
-// GET /healthz answers 200 "ok" on the same port, for load-balancer checks.
+// GET /healthz and GET /readyz answer the load balancer's checks on the same port; with
+// --admin-addr, GET /metrics serves Prometheus metrics on an address of its own
+// (docs/operations.md).
 //
 // With --redis (or RIPTIDE_REDIS_URL) the node joins a cluster: rooms, broadcasts and acks
 // span every node on that Redis, riptide or Node.js with @socket.io/redis-adapter
@@ -45,7 +47,6 @@ import (
 	"github.com/riptide-io/riptide/rooms/redis"
 	"github.com/riptide-io/riptide/server"
 	"github.com/riptide-io/riptide/server/engine"
-	"github.com/riptide-io/riptide/server/http1"
 	"github.com/riptide-io/riptide/server/tier"
 )
 
@@ -78,9 +79,7 @@ func cli(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		writeYAML(stdout, c.options(), false)
 		return 0
 	}
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(c.Log.Level)) // validated by load
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := newLogger(c, stderr)
 	logMode(c, log)
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(c.Debug.GCPercent)
@@ -119,6 +118,12 @@ func run(c *Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	ops, err := serveOps(c, l, srv, log)
+	if err != nil {
+		_ = l.Close(context.Background())
+		return err
+	}
+	defer ops.stop()
 	log.Info("riptide listening", "addr", l.Addr(), "path", srv.Engine().Path())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -199,15 +204,12 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		Logger:            log,
 	}
 	if c.Redis.URL != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		cl, err := redis.Dial(ctx, c.Redis.URL, redis.Options{Key: c.Redis.Key, Sharded: c.Redis.Sharded, Logger: log})
-		cancel()
+		cl, err := openCluster(c, log) // does not wait for Redis to be up (ops.go)
 		if err != nil {
-			return nil, nil, fmt.Errorf("joining the cluster through %s: %w", redactURL(c.Redis.URL), err)
+			return nil, nil, err
 		}
 		redisCluster = cl
 		so.NewAdapter = cl.NewAdapter
-		log.Info("cluster mode", "redis", redactURL(c.Redis.URL), "key", c.Redis.Key, "sharded", c.Redis.Sharded)
 	}
 	io := server.New(so)
 	if c.Auth.JWT.enabled() {
@@ -276,12 +278,4 @@ func relay(io *server.Server) {
 			_ = s.To(room).Emit(event, ev.From(2))
 		}
 	})
-}
-
-// health answers the load balancer's checks; everything else is 404.
-func health(req *http1.Request, _ []byte) engine.HTTPResponse {
-	if string(req.Path) == "/healthz" {
-		return engine.HTTPResponse{Body: []byte("ok")}
-	}
-	return engine.HTTPResponse{Status: 404, Body: []byte("Not Found")}
 }
