@@ -1,38 +1,20 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/riptide-io/riptide/internal/logtest"
 )
-
-// lockedBuffer is a log sink written by workers while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // Stats counts refused connections by the code of their connect_error (and logs each once),
 // disconnects by reason, and ack round trips; Namespaces lists the namespaces with their
 // socket counts.
 func TestStatsCounts(t *testing.T) {
-	var logs lockedBuffer
+	var logs logtest.Buffer
 	io := New(Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	io.Of("/vip").Use(func(*Socket) error {
 		return &ConnectError{Message: "members only", Data: Object{{Key: "code", Value: "NOT_A_MEMBER"}}}

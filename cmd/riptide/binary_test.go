@@ -115,6 +115,37 @@ func TestBinaryCommands(t *testing.T) {
 	}
 }
 
+// jwtBinary builds the binary (with Node set up for the clients) and returns it with an
+// HMAC secret and a token for user "ana" signed with it, valid for an hour.
+func jwtBinary(t *testing.T) (bin, secret, tok string) {
+	t.Helper()
+	nodetest.Setup(t)
+	bin = nodetest.BuildGo(t, "./cmd/riptide")
+	secret = "a-shared-secret-of-at-least-32-bytes!!"
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "ana", "exp": time.Now().Add(time.Hour).Unix()}).SignedString([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin, secret, tok
+}
+
+// stopOnCleanup stops a started binary with SIGTERM when the test ends and checks that it
+// exits 0; exited delivers cmd.Wait's result.
+func stopOnCleanup(t *testing.T, cmd *exec.Cmd, exited <-chan error) {
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("riptide exited with %v after SIGTERM", err)
+			}
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Error("riptide did not stop on SIGTERM")
+		}
+	})
+}
+
 var listening = regexp.MustCompile(`msg="riptide listening" addr=(\S+)`)
 
 // serve starts bin and returns the first two lines of its log and its address; cleanup
@@ -142,18 +173,7 @@ func serve(t *testing.T, bin string, env []string, args ...string) (first string
 		}
 		exited <- cmd.Wait()
 	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("riptide exited with %v after SIGTERM", err)
-			}
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Error("riptide did not stop on SIGTERM")
-		}
-	})
+	stopOnCleanup(t, cmd, exited)
 	timeout := time.After(30 * time.Second)
 	for i := 0; ; i++ {
 		select {
@@ -286,13 +306,7 @@ func TestBinaryJWT(t *testing.T) {
 // socket per JWT user), per client address, and the idle timeout, which ends a silent
 // socket with an "error" event IDLE_TIMEOUT and a server disconnect.
 func TestBinaryLimits(t *testing.T) {
-	nodetest.Setup(t)
-	bin := nodetest.BuildGo(t, "./cmd/riptide")
-	const secret = "a-shared-secret-of-at-least-32-bytes!!"
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "ana", "exp": time.Now().Add(time.Hour).Unix()}).SignedString([]byte(secret))
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, secret, tok := jwtBinary(t)
 	type result struct {
 		Name         string `json:"name"`
 		Connected    bool   `json:"connected"`

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/riptide-io/riptide/internal/redistest"
 	"github.com/riptide-io/riptide/rooms/redis"
-	"github.com/riptide-io/riptide/server/engine"
 )
 
 // --redis (or RIPTIDE_REDIS_URL) joins a cluster: the namespaces' adapters are the Redis
@@ -30,20 +28,13 @@ func TestRedisFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := func(l *engine.Listener) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = l.Close(ctx)
-		_ = redisCluster.Close()
-		redisCluster = nil
-	}
 	if _, ok := srv.Of("/").Adapter().(*redis.Adapter); !ok {
 		t.Fatalf("adapter %T, want the Redis adapter", srv.Of("/").Adapter())
 	}
 	if n, err := r.Do("PUBSUB", "NUMSUB", "myapp-request#/#"); err != nil || n != "myapp-request#/# 1" {
 		t.Fatalf("PUBSUB NUMSUB: %q %v", n, err)
 	}
-	stop(l)
+	stopStarted(l)
 
 	// An unreachable Redis does not stop the node: it serves alone and keeps trying
 	// (TestReadiness follows it until Redis comes).
@@ -54,7 +45,7 @@ func TestRedisFlags(t *testing.T) {
 	if err != nil {
 		t.Fatalf("start with an unreachable Redis: %v", err)
 	}
-	defer stop(l2)
+	defer stopStarted(l2)
 	if _, ok := srv2.Of("/").Adapter().(*redis.Adapter); !ok || redisCluster.Up() {
 		t.Fatalf("adapter %T, up %v", srv2.Of("/").Adapter(), redisCluster.Up())
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -13,36 +12,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
+	"github.com/riptide-io/riptide/internal/logtest"
 	"github.com/riptide-io/riptide/internal/nodetest"
 	"github.com/riptide-io/riptide/internal/redistest"
 	"github.com/riptide-io/riptide/server"
 	"github.com/riptide-io/riptide/server/engine"
 )
-
-// logSink is a process log the server's goroutines write while the test reads it.
-type logSink struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logSink) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logSink) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // startOps starts the tier from c in process, as run does, and stops it at the test's end.
 func startOps(t *testing.T, c *Config, log *slog.Logger) (*engine.Listener, *server.Server, *ops) {
@@ -57,15 +35,20 @@ func startOps(t *testing.T, c *Config, log *slog.Logger) (*engine.Listener, *ser
 	}
 	t.Cleanup(func() {
 		o.stop()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = l.Close(ctx)
-		if redisCluster != nil {
-			_ = redisCluster.Close()
-			redisCluster = nil
-		}
+		stopStarted(l)
 	})
 	return l, srv, o
+}
+
+// stopStarted closes what start started: the listener, and the cluster if any.
+func stopStarted(l *engine.Listener) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = l.Close(ctx)
+	if redisCluster != nil {
+		_ = redisCluster.Close()
+		redisCluster = nil
+	}
 }
 
 // httpGet returns a GET's status and body.
@@ -194,7 +177,7 @@ func TestReadiness(t *testing.T) {
 	r.Stop() // nothing listens on r's port until Restart
 	defer func(w time.Duration) { clusterWait = w }(clusterWait)
 	clusterWait = 100 * time.Millisecond
-	var logs logSink
+	var logs logtest.Buffer
 	c := flags(t, "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--redis", r.URL())
 	l, _, o := startOps(t, c, slog.New(slog.NewTextHandler(&logs, nil)))
 	defer func() { self.draining.Store(false) }()
@@ -241,29 +224,18 @@ func TestReadiness(t *testing.T) {
 // serveJSON starts bin with a JSON log and returns the public and admin addresses from its
 // "riptide listening" and "admin listening" lines, and its log so far and to come. Cleanup
 // stops it with SIGTERM and checks it exits 0.
-func serveJSON(t *testing.T, bin string, env []string) (addr, admin string, log *logSink) {
+func serveJSON(t *testing.T, bin string, env []string) (addr, admin string, log *logtest.Buffer) {
 	t.Helper()
 	cmd := exec.Command(bin)
 	cmd.Env = env
-	log = &logSink{}
+	log = &logtest.Buffer{}
 	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("riptide exited with %v after SIGTERM", err)
-			}
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Error("riptide did not stop on SIGTERM")
-		}
-	})
+	stopOnCleanup(t, cmd, exited)
 	deadline := time.Now().Add(30 * time.Second)
 	for addr == "" || admin == "" {
 		for _, l := range jsonLines(t, log.String()) {
@@ -305,13 +277,7 @@ func jsonLines(t *testing.T, log string) []map[string]any {
 // limit) is one info line with its code, and the refusals show in /metrics, the tier's
 // policy counters included; nothing is logged per packet at info level.
 func TestBinaryLogsAndRefusals(t *testing.T) {
-	nodetest.Setup(t)
-	bin := nodetest.BuildGo(t, "./cmd/riptide")
-	const secret = "a-shared-secret-of-at-least-32-bytes!!"
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "ana", "exp": time.Now().Add(time.Hour).Unix()}).SignedString([]byte(secret))
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, secret, tok := jwtBinary(t)
 	addr, admin, log := serveJSON(t, bin, cleanEnv("RIPTIDE_LISTEN_ADDR=127.0.0.1:0", "RIPTIDE_ADMIN_ADDR=127.0.0.1:0",
 		"RIPTIDE_LOG_FORMAT=json", "RIPTIDE_AUTH_JWT_HMAC_SECRET="+secret,
 		"RIPTIDE_LIMITS_MAX_CONNECTIONS_PER_ADDRESS=1", "RIPTIDE_LIMITS_SOCKET_IDLE_TIMEOUT=1s",

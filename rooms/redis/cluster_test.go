@@ -1,36 +1,17 @@
 package redis
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/riptide-io/riptide/internal/logtest"
 	"github.com/riptide-io/riptide/internal/redistest"
 	"github.com/riptide-io/riptide/rooms"
 )
-
-// logBuffer is a log sink written by the Cluster's goroutines while the test reads it.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // Open returns at once while Redis is down, says it is waiting, and joins the cluster once a
 // Redis server starts on that port; requests to other nodes are then timed in Stats.
@@ -39,7 +20,7 @@ func TestOpenWaitsForRedis(t *testing.T) {
 	r := redistest.Start(t)
 	r.Stop() // a free port with no Redis behind it, for now
 
-	var logs logBuffer
+	var logs logtest.Buffer
 	opts := testOptions("n1", false)
 	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	begin := time.Now()

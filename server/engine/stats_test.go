@@ -1,12 +1,12 @@
 package engine
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/riptide-io/riptide/internal/logtest"
 )
 
 // statsView is the counters TestStats checks, read at once.
@@ -26,30 +26,12 @@ func viewStats(st *Stats) statsView {
 	}
 }
 
-// syncBuffer is a log sink the event loops write to while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // Every counter of Stats moves by exactly what the traffic did: handshakes per transport,
 // the WebSocket gauge through an upgrade and a close, a refused handshake (with its one
 // log line), message packets and payload bytes both ways on both transports, and
 // broadcasts (counted once per loop, per recipient).
 func TestStats(t *testing.T) {
-	var logs syncBuffer
+	var logs logtest.Buffer
 	srv, l := startListener(t, Options{MaxSessions: 3}, ListenConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, newEcho())
 	addr := l.Addr()
 	st := srv.Stats()
