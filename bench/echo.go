@@ -89,7 +89,7 @@ func runEchoServer(ctx context.Context, env *runEnv, def serverDef, cfg echoConf
 	}
 	defer srv.stop()
 	pool, err := startPool(poolConfig{
-		addr: srv.addr, path: def.Path,
+		addr: srv.addr, path: def.Path, jwtSecret: def.JWTSecret,
 		workers: min(max(cfg.workers, (cfg.clients+cfg.perWorker-1)/cfg.perWorker), cfg.clients),
 		srcsPer: cfg.srcsPer, srcBase: env.nextSrcBase(), concurrency: cfg.concurrency,
 		role: roleEcho, sio: true,

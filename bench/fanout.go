@@ -149,7 +149,7 @@ func runFanoutServer(ctx context.Context, env *runEnv, def serverDef, cfg fanout
 	var gen atomic.Int64
 	relay := make(chan struct{}, 1)
 	subs, err := startPool(poolConfig{
-		addr: srv.addr, path: def.Path, workers: nw,
+		addr: srv.addr, path: def.Path, jwtSecret: def.JWTSecret, workers: nw,
 		srcsPer: cfg.srcsPer, srcBase: env.nextSrcBase(), concurrency: cfg.concurrency,
 		role: roleSub, sio: true, room: fanoutRoom,
 		// 2 KiB: a subscriber that falls behind takes a batch of queued
@@ -167,7 +167,7 @@ func runFanoutServer(ctx context.Context, env *runEnv, def serverDef, cfg fanout
 	}
 	defer subs.close()
 	pub, err := startPool(poolConfig{
-		addr: srv.addr, path: def.Path, workers: 1,
+		addr: srv.addr, path: def.Path, jwtSecret: def.JWTSecret, workers: 1,
 		srcsPer: 1, srcBase: env.nextSrcBase(), concurrency: 1,
 		role: rolePub, sio: true,
 	})

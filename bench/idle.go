@@ -149,7 +149,7 @@ func runIdleServer(ctx context.Context, env *runEnv, def serverDef, cfg idleConf
 		room = "idle"
 	}
 	pool, err := startPool(poolConfig{
-		addr: srv.addr, path: def.Path,
+		addr: srv.addr, path: def.Path, jwtSecret: def.JWTSecret,
 		workers:     (top + cfg.perWorker - 1) / cfg.perWorker,
 		srcsPer:     cfg.srcsPer,
 		srcBase:     env.nextSrcBase(), // fresh source addresses per pool

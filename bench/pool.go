@@ -52,6 +52,7 @@ type poolConfig struct {
 	room        string // every session joins this room
 	ownRooms    bool   // every session joins a room of its own
 	readBuf     int    // read buffer per session (default 256)
+	jwtSecret   string // sessions connect with a JWT signed with this (see serverDef.JWTSecret)
 	onComplete  func() // subscribers: called after each completion line
 }
 
@@ -83,6 +84,9 @@ func startPool(cfg poolConfig) (*clientPool, error) {
 		}
 		if cfg.ownRooms {
 			args = append(args, "--room-prefix", fmt.Sprintf("own-%d-%d-", cfg.srcBase, w+1))
+		}
+		if cfg.jwtSecret != "" {
+			args = append(args, "--jwt-secret", cfg.jwtSecret)
 		}
 		if cfg.readBuf > 0 {
 			args = append(args, "--read-buf", strconv.Itoa(cfg.readBuf))

@@ -25,6 +25,10 @@ type serverDef struct {
 	// OneCore says the server runs its protocol work on one thread (Node's
 	// event loop), so 100% of a core is its ceiling whatever the machine.
 	OneCore bool
+	// JWTSecret, when set, is the HS256 secret the server requires: every
+	// Socket.IO client connects with auth {token: <JWT>}, each its own user
+	// (cmd/riptide's auth.jwt.hmac_secret).
+	JWTSecret string
 	// Prepare runs once per bench run (e.g. builds a binary into env.tmp)
 	// and returns the argv that starts the server on 127.0.0.1:port.
 	Prepare func(ctx context.Context, env *runEnv) (argv func(port int) []string, err error)
@@ -61,6 +65,17 @@ var serverDefs = []serverDef{
 		Desc:    "riptide (./cmd/riptide, default options)",
 		Path:    "/socket.io/",
 		Prepare: prepareGoBinary("riptide", "", "./cmd/riptide", "--addr", "127.0.0.1:%d"),
+	},
+	{
+		// The same binary requiring a JWT on every connection: against
+		// "riptide", what an identity costs per socket. A binary of its own
+		// name, so a run never rebuilds the file of a server still running.
+		Name:      "riptide-jwt",
+		Desc:      "riptide with --jwt.hmac-secret (every client connects with an HS256 JWT of its own user)",
+		Path:      "/socket.io/",
+		JWTSecret: benchJWTSecret,
+		Prepare: prepareGoBinary("riptide-jwt", "", "./cmd/riptide",
+			"--addr", "127.0.0.1:%d", "--jwt.hmac-secret", benchJWTSecret),
 	},
 	{
 		Name:    "node",
@@ -294,3 +309,7 @@ func tail(path string, n int) string {
 	}
 	return string(b)
 }
+
+// benchJWTSecret is the HMAC secret riptide-jwt and its clients share
+// (cmd/riptide wants at least 32 bytes).
+const benchJWTSecret = "bench-secret-bench-secret-bench-secret"

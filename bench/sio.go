@@ -28,10 +28,10 @@ var (
 // padding string.
 const fanoutEvent = "m"
 
-// sioConnect sends a CONNECT for namespace "/" and waits for its reply,
-// answering pings meanwhile.
-func sioConnect(conn io.Writer, br *bufio.Reader, mask [4]byte, scratch []byte) error {
-	if err := writeFrame(conn, ws.OpText, []byte("40"), mask); err != nil {
+// sioConnect sends a CONNECT for namespace "/" (with the auth payload, when
+// not nil) and waits for its reply, answering pings meanwhile.
+func sioConnect(conn io.Writer, br *bufio.Reader, mask [4]byte, scratch []byte, auth []byte) error {
+	if err := writeFrame(conn, ws.OpText, append([]byte("40"), auth...), mask); err != nil {
 		return err
 	}
 	return awaitText(conn, br, mask, scratch, func(p []byte) (bool, error) {

@@ -92,6 +92,25 @@ func TestAppendClientFrameLengths(t *testing.T) {
 	}
 }
 
+// writeFrame sends every payload whole: a CONNECT with a JWT is longer than
+// the 125 bytes of the short length form, and a cut one is invalid JSON.
+func TestWriteFrameLengths(t *testing.T) {
+	for _, n := range []int{0, 1, 125, 126, 154, 1000, 65535} {
+		payload := bytes.Repeat([]byte("b"), n)
+		var out bytes.Buffer
+		if err := writeFrame(&out, ws.OpText, payload, [4]byte{9, 8, 7, 6}); err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		got, op, err := wsutil.ReadClientData(readOnly{&out, io.Discard})
+		if err != nil || op != ws.OpText || !bytes.Equal(got, payload) || out.Len() != 0 {
+			t.Fatalf("n=%d: %v %v, %d bytes back, %d left over", n, op, err, len(got), out.Len())
+		}
+	}
+	if err := writeFrame(io.Discard, ws.OpText, make([]byte, 65536), [4]byte{}); err != errFrameTooLong {
+		t.Fatalf("64 KiB payload: %v, want errFrameTooLong", err)
+	}
+}
+
 // Setup replies may come after pings and unrelated frames; awaitText answers
 // the pings and skips the rest.
 func TestAwaitTextAnswersPings(t *testing.T) {
@@ -103,7 +122,7 @@ func TestAwaitTextAnswersPings(t *testing.T) {
 	}
 	var out bytes.Buffer
 	var scratch [128]byte
-	err := sioConnect(&out, bufio.NewReader(&in), [4]byte{1, 2, 3, 4}, scratch[:])
+	err := sioConnect(&out, bufio.NewReader(&in), [4]byte{1, 2, 3, 4}, scratch[:], nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // Errors a client session can end with.
@@ -29,6 +30,7 @@ var (
 	errNoOpenPacket    = errors.New("bench: first frame is not an Engine.IO open packet")
 	errServerClose     = errors.New("bench: server sent a close frame")
 	errPubStalled      = errors.New("bench: no broadcast completed for 10 s (messages lost?)")
+	errFrameTooLong    = errors.New("bench: client frame payload over 64 KiB")
 )
 
 // ipBindAddressNoPort is IP_BIND_ADDRESS_NO_PORT (Linux 4.2+). The syscall
@@ -97,6 +99,7 @@ type workerConfig struct {
 	room        string // every session joins this room...
 	roomPrefix  string // ...or session k joins roomPrefix+k
 	readBuf     int    // bufio size per session
+	jwtSecret   string // CONNECT with auth {token: <HS256 JWT>}, each session its own user
 }
 
 // runWorker is the hidden "worker" subcommand. It reads commands from stdin,
@@ -124,20 +127,22 @@ func runWorker(args []string) error {
 	room := fs.String("room", "", "room every session joins (needs --sio)")
 	roomPrefix := fs.String("room-prefix", "", "session k joins room PREFIXk (needs --sio)")
 	readBuf := fs.Int("read-buf", 256, "read buffer per session, bytes")
+	jwtSecret := fs.String("jwt-secret", "", "CONNECT with auth {token: <HS256 JWT signed with this>}, each session its own user (needs --sio)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg := workerConfig{
 		addr: *addr, path: *path, concurrency: max(1, *conc), dialTimeout: *dialTimeout,
 		role: *role, sio: *sio, room: *room, roomPrefix: *roomPrefix, readBuf: *readBuf,
+		jwtSecret: *jwtSecret,
 	}
 	switch cfg.role {
 	case roleIdle, roleSub, roleEcho, rolePub:
 	default:
 		return fmt.Errorf("bench: unknown worker role %q", cfg.role)
 	}
-	if !cfg.sio && (cfg.room != "" || cfg.roomPrefix != "" || cfg.role != roleIdle) {
-		return errors.New("bench: rooms and roles other than idle need --sio")
+	if !cfg.sio && (cfg.room != "" || cfg.roomPrefix != "" || cfg.role != roleIdle || cfg.jwtSecret != "") {
+		return errors.New("bench: rooms, JWTs and roles other than idle need --sio")
 	}
 	for s := range strings.SplitSeq(*srcs, ",") {
 		ip := net.ParseIP(strings.TrimSpace(s))
@@ -196,6 +201,7 @@ type worker struct {
 	gaveUp    atomic.Bool
 	next      atomic.Uint64 // round-robin index into cfg.srcs
 	nextID    atomic.Int64  // session number, for --room-prefix
+	nextUser  atomic.Int64  // session number, for the JWT's sub
 
 	// Measurements of the current run (gen), zeroed by "reset".
 	gen    atomic.Int64
@@ -636,7 +642,13 @@ func (w *worker) setup(s *session) error {
 	if err != nil || !w.cfg.sio {
 		return err
 	}
-	if err := sioConnect(s.conn, s.br, s.mask, s.scratch[:]); err != nil {
+	var auth []byte
+	if w.cfg.jwtSecret != "" {
+		if auth, err = w.connectAuth(); err != nil {
+			return err
+		}
+	}
+	if err := sioConnect(s.conn, s.br, s.mask, s.scratch[:], auth); err != nil {
 		return err
 	}
 	room := w.cfg.room
@@ -955,13 +967,21 @@ func readFrame(br *bufio.Reader, scratch []byte) (ws.OpCode, []byte, error) {
 	return h.OpCode, p, nil
 }
 
-// writeFrame writes one masked, final client frame with a payload of at most
-// 125 bytes in a single write.
+// writeFrame writes one masked, final client frame in a single write. Short
+// payloads (pongs, joins: at most 125 bytes) are framed on the stack; longer
+// ones, such as a CONNECT carrying a JWT (about 155 bytes), go through
+// appendClientFrame and its 16-bit length form: cut at 125 bytes, that
+// CONNECT would be invalid JSON, which a Socket.IO server answers by closing
+// the connection.
 func writeFrame(conn io.Writer, op ws.OpCode, payload []byte, mask [4]byte) error {
-	var buf [2 + 4 + 125]byte
-	if len(payload) > 125 {
-		payload = payload[:125]
+	if len(payload) > 0xffff {
+		return errFrameTooLong
 	}
+	if len(payload) > 125 {
+		_, err := conn.Write(appendClientFrame(nil, op, payload, mask))
+		return err
+	}
+	var buf [2 + 4 + 125]byte
 	buf[0] = 0x80 | byte(op)
 	buf[1] = 0x80 | byte(len(payload))
 	copy(buf[2:6], mask[:])
@@ -985,4 +1005,22 @@ func appendClientFrame(dst []byte, op ws.OpCode, payload []byte, mask [4]byte) [
 	dst = append(dst, payload...)
 	ws.Cipher(dst[start:], mask, 0)
 	return dst
+}
+
+// connectAuth returns the CONNECT auth {"token":"<JWT>"} of a user of this
+// session's own, as an application's login would hand it out: HS256, sub, iat
+// and an hour's exp. The sub is "user-<first source address>-<session number>":
+// workers of one run have distinct source addresses, so no two sessions of a
+// run share a user, and the server holds one identity per socket. About 155
+// bytes with the packet type, so the CONNECT takes the 16-bit length form.
+func (w *worker) connectAuth() ([]byte, error) {
+	sub := fmt.Sprintf("user-%s-%d", w.cfg.srcs[0], w.nextUser.Add(1))
+	now := time.Now()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": sub, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	}).SignedString([]byte(w.cfg.jwtSecret))
+	if err != nil {
+		return nil, err
+	}
+	return []byte(`{"token":"` + tok + `"}`), nil
 }

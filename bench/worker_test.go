@@ -125,11 +125,16 @@ type workerHarness struct {
 
 func startWorker(t *testing.T, addr string) *workerHarness {
 	t.Helper()
-	cfg := workerConfig{
+	return startWorkerWith(t, workerConfig{
 		addr: addr, path: "/socket.io/",
 		srcs:        []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("127.0.0.2")},
 		concurrency: 4, dialTimeout: 5 * time.Second,
-	}
+	})
+}
+
+// startWorkerWith runs a worker with cfg in-process and keeps its latest status.
+func startWorkerWith(t *testing.T, cfg workerConfig) *workerHarness {
+	t.Helper()
 	w := newWorker(cfg, 1024)
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()

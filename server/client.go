@@ -292,10 +292,17 @@ func (c *client) connect(name string, auth []byte) {
 	}
 	c.sockets = append(c.sockets, s)
 	c.joined = true
+	s.mu.Lock()
 	s.connected = true
+	var early []string
+	if s.x != nil {
+		early, s.x.joins = s.x.joins, nil
+	}
+	s.mu.Unlock()
 	c.mu.Unlock()
 	c.srv.wheel.Stop(&c.timer)
 	joins := []string{s.id}
+	joins = append(joins, early...)
 	if restored != nil {
 		joins = append(joins, restored.Rooms...)
 	}

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -86,4 +88,40 @@ func queuedOf(io *Server) int {
 		return true
 	})
 	return m
+}
+
+// A middleware's Join takes effect with the connection: an emit to the room right after the
+// CONNECT reply reaches the socket, and a socket a later middleware refuses joins nothing.
+func TestJoinInMiddleware(t *testing.T) {
+	io := New(Options{})
+	io.Use(func(s *Socket) error {
+		s.Join("early")
+		if len(s.Rooms()) != 0 {
+			t.Errorf("rooms before the connection: %v", s.Rooms())
+		}
+		return nil
+	})
+	io.Use(func(s *Socket) error {
+		if string(s.HandshakeAuth()) == `{"no":1}` {
+			return &ConnectError{Message: "no"}
+		}
+		return nil
+	})
+	addr := startIO(t, io)
+	refused := dialWire(t, addr)
+	refused.send(`40{"no":1}`)
+	if p := refused.next(); !strings.HasPrefix(p, "44") {
+		t.Fatalf("refused: %q", p)
+	}
+	for i := 0; i < 20; i++ {
+		w := dialWire(t, addr)
+		w.connect("/", "")
+		_ = io.To("early").Emit("hi", i)
+		if p, want := w.next(), fmt.Sprintf(`42["hi",%d]`, i); p != want {
+			t.Fatalf("got %q, want %q", p, want)
+		}
+	}
+	if n := len(io.Of("/").Adapter().Sockets([]string{"early"})); n != 20 {
+		t.Errorf("%d sockets in the room, want the 20 connected (the refused one joined nothing)", n)
+	}
 }

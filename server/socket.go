@@ -26,6 +26,11 @@ var reserved = map[string]bool{
 	"newListener": true, "removeListener": true,
 }
 
+// IsReserved reports whether event is one of the names Socket.IO reserves (connect,
+// connect_error, disconnect, disconnecting, newListener, removeListener): they cannot be
+// emitted to clients.
+func IsReserved(event string) bool { return reserved[event] }
+
 // Socket is one client connected to one namespace.
 //
 // Emit, Join, Leave, Disconnect and the other methods are safe for concurrent use. Handlers
@@ -42,6 +47,7 @@ type Socket struct {
 
 	mu        sync.Mutex
 	connected bool
+	ended     bool // disconnected: connected is false for good
 	recovered bool
 	data      any
 	nextAck   int64
@@ -59,6 +65,7 @@ type socketExtras struct {
 	onClosing   []func(reason DisconnectReason)
 	onClose     []func(reason DisconnectReason)
 	acks        map[int64]pendingAck
+	joins       []string // rooms joined by middlewares, before the socket connected
 }
 
 // pendingAck is an ack the client owes: who gets it, and when it was asked for (for
@@ -197,7 +204,22 @@ func (s *Socket) OnDisconnect(h func(reason DisconnectReason)) {
 }
 
 // Join adds the socket to rooms.
-func (s *Socket) Join(rooms ...string) { s.nsp.adapter.AddAll(s, rooms) }
+//
+// Called from a connection middleware, before the socket is connected, it records the
+// rooms; they are joined with the connection, before the CONNECT reply leaves, so an emit to
+// them reaches the socket as soon as it is connected, and a socket refused by a later
+// middleware joins nothing.
+func (s *Socket) Join(rooms ...string) {
+	s.mu.Lock()
+	if !s.connected && !s.ended {
+		x := s.ext()
+		x.joins = append(x.joins, rooms...)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	s.nsp.adapter.AddAll(s, rooms)
+}
 
 // Leave removes the socket from room.
 func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s, room) }
@@ -441,7 +463,7 @@ func (s *Socket) onclose(reason DisconnectReason) {
 		s.mu.Unlock()
 		return
 	}
-	s.connected = false
+	s.connected, s.ended = false, true
 	acks := s.extras().acks
 	if s.x != nil {
 		s.x.acks = nil

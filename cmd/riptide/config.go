@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -12,14 +15,17 @@ import (
 // from the declarations' defaults, the config file, RIPTIDE_* environment variables and
 // flags (see options and load). Every field is declared once, in options.
 type Config struct {
-	Listen ListenConfig
-	Engine EngineConfig
-	Limits LimitsConfig
-	Auth   AuthConfig
-	Redis  RedisConfig
-	Admin  AdminConfig
-	Log    LogConfig
-	Debug  DebugConfig
+	Listen   ListenConfig
+	Engine   EngineConfig
+	Limits   LimitsConfig
+	Auth     AuthConfig
+	Policy   PolicyConfig
+	Backend  BackendConfig
+	Webhooks WebhooksConfig
+	Redis    RedisConfig
+	Admin    AdminConfig
+	Log      LogConfig
+	Debug    DebugConfig
 }
 
 // ListenConfig is where and how the binary accepts HTTP connections.
@@ -90,6 +96,70 @@ func (j *JWTConfig) enabled() bool {
 	return j.HMACSecret != "" || j.HMACSecretFile != "" || len(j.PublicKeyFiles) > 0 || j.JWKSURL != ""
 }
 
+// PolicyConfig is what connected clients may do: rooms, events and their rates
+// (server/tier's Policy). Rooms and Events are lists of rules, JSON in flags and the
+// environment.
+type PolicyConfig struct {
+	Rooms            []RoomRule
+	Events           []EventRule
+	Strict           bool
+	Rate             float64
+	Burst            int
+	MaxViolations    int
+	PermissionsClaim string
+	MembersField     string
+	MemberTTL        time.Duration
+}
+
+// BackendConfig is the application behind the tier (server/tier's Backend): proxied
+// events, joins and connections.
+type BackendConfig struct {
+	URL             string
+	Connect         bool
+	ConnectHeaders  []string
+	Secret          string
+	Timeout         time.Duration
+	MaxInFlight     int
+	MaxReplyBytes   int
+	BreakerFailures int
+	BreakerCooldown time.Duration
+}
+
+// WebhooksConfig is where the tier reports connects, disconnects, joins and leaves.
+type WebhooksConfig struct {
+	URL      string
+	Batch    int
+	Interval time.Duration
+	Queue    int
+	Retries  int
+}
+
+// RoomRule is one entry of policy.rooms (tier.RoomRule), as the file spells it.
+type RoomRule struct {
+	Pattern    string `json:"pattern"`
+	Join       string `json:"join,omitempty"`
+	Publish    string `json:"publish,omitempty"`
+	GrantClaim string `json:"grant_claim,omitempty"`
+	MaxMembers int    `json:"max_members,omitempty"`
+	Presence   bool   `json:"presence,omitempty"`
+}
+
+// EventRule is one entry of policy.events (tier.EventRule), as the file spells it.
+type EventRule struct {
+	Name       string  `json:"name"`
+	Action     string  `json:"action,omitempty"`
+	Permission string  `json:"permission,omitempty"`
+	MaxPayload int     `json:"max_payload,omitempty"`
+	Rate       float64 `json:"rate,omitempty"`
+	Burst      int     `json:"burst,omitempty"`
+	RoomField  string  `json:"room_field,omitempty"`
+	DataField  string  `json:"data_field,omitempty"`
+	Reply      string  `json:"reply,omitempty"`
+}
+
+// openRooms is the default room policy: today's open relay, any room for anyone.
+const openRooms = `[{"pattern":"*","join":"anyone","publish":"anyone"}]`
+
 // RedisConfig is cluster membership through Redis.
 type RedisConfig struct {
 	URL     string
@@ -125,6 +195,9 @@ var sections = []section{
 	{"engine", "The Engine.IO and Socket.IO session protocol; defaults are the Node reference's."},
 	{"limits", "Bounds on what one client can make the server hold. Sizes are in bytes."},
 	{"auth", "Who may connect. With no token riptide is open: any client may connect, join any room and publish."},
+	{"policy", "What connected clients may do (docs/tier.md): rooms are declared by pattern and a room that matches none is refused; events carry permissions, size and rate limits. A refusal answers the event's ack with {error: {code, message}}, or else sends an \"error\" event {code, message}."},
+	{"backend", "The application behind the tier, in any language (docs/tier.md): events with action proxy, rooms with join: proxy and, with connect, every connection are POSTed to url as signed JSON, and its reply decides."},
+	{"webhooks", "Connects, disconnects, joins and leaves POSTed to a URL in batches, asynchronously (signed with backend.secret)."},
 	{"redis", "Cluster membership through Redis (docs/cluster.md). An empty url runs a single node with rooms in memory."},
 	{"admin", "The admin listener: Prometheus metrics (GET /metrics) and the health checks, on an address of its own (docs/operations.md)."},
 	{"log", "The process log, on stderr."},
@@ -238,6 +311,55 @@ func (c *Config) options() []*option {
 		{key: "auth.jwt.expiry_grace", def: "0s", val: (*durVal)(&j.ExpiryGrace),
 			help: `JWT: a socket whose token expires while connected gets an "error" event AUTH_TOKEN_EXPIRED and is disconnected at exp + leeway + this.`},
 
+		{key: "policy.rooms", def: openRooms, val: &jsonVal[RoomRule]{v: &c.Policy.Rooms},
+			help: `Room rules, first match wins: {pattern ("chat:*", "user:{sub}", "org:{claims.org}:*"), join (anyone, authenticated (default), match: placeholders equal the caller's claims, granted: listed in the grant_claim claim, server: no client), publish (members (default), anyone, none), grant_claim (default "rooms"), max_members (across the cluster; 0: no bound), presence (user-joined / user-left notices and member lists)}. The default lets anyone join and publish to any room; socket id rooms are never joinable. In flags and the environment: JSON.`},
+		{key: "policy.events", def: "[]", val: &jsonVal[EventRule]{v: &c.Policy.Events},
+			help: `Event rules: {name (or a pattern with *), action (join, leave, publish, or none: ack {ok: true}), permission (listed in the permissions claim), max_payload (bytes), rate and burst (per socket), room_field and data_field (the room and public data of an object argument, e.g. roomId, userData), reply (an event sent back on success, e.g. room-joined)}. The built-in join, leave, publish and ping are always there; a rule named after one sets its checks. In flags and the environment: JSON.`},
+		{key: "policy.strict", def: "true", val: (*boolVal)(&c.Policy.Strict),
+			help: "Refuse events that match no rule with EVENT_UNKNOWN (deny by default). false: undeclared events are dropped silently."},
+		{key: "policy.rate", def: "0", val: (*floatVal)(&c.Policy.Rate),
+			help: "Events per second one socket may send, all events together; 0: no bound. Over it: RATE_LIMITED."},
+		{key: "policy.burst", def: "0", val: (*intVal)(&c.Policy.Burst),
+			help: "Events a socket may send at once above policy.rate."},
+		{key: "policy.max_violations", def: "0", val: (*intVal)(&c.Policy.MaxViolations),
+			help: "Disconnect a socket after this many RATE_LIMITED refusals; 0: never."},
+		{key: "policy.permissions_claim", def: "permissions", val: (*strVal)(&c.Policy.PermissionsClaim),
+			help: `The JWT claim listing the caller's permissions: an array of strings, or one space-separated string.`},
+		{key: "policy.members_field", def: "members", val: (*strVal)(&c.Policy.MembersField),
+			help: `Name of the member list in join answers and presence notices (e.g. "users").`},
+		{key: "policy.member_ttl", def: "1m", val: (*durVal)(&c.Policy.MemberTTL),
+			help: "With Redis: how long the members a crashed node counted for max_members and presence stay counted (live nodes refresh theirs)."},
+
+		{key: "backend.url", def: "", val: (*strVal)(&c.Backend.URL),
+			help: "The backend's endpoint (http:// or https://) for proxied events, joins and connections; the X-Riptide-Kind header says which. Empty: no backend."},
+		{key: "backend.connect", flag: "connect-proxy", def: "false", val: (*boolVal)(&c.Backend.Connect),
+			help: "Ask the backend about every connection: its reply grants the user id, claims, permissions and rooms, or refuses with a code. Works with auth.jwt (the backend sees the verified claims) or instead of it."},
+		{key: "backend.connect_headers", def: "", val: (*listVal)(&c.Backend.ConnectHeaders),
+			help: "Request headers sent with connect requests (e.g. Cookie, User-Agent); no other header is. In flags and the environment: comma-separated."},
+		{key: "backend.secret", flag: "backend-secret", def: "", val: (*strVal)(&c.Backend.Secret), secret: redactAll,
+			help: "Signs every request to the backend and the webhooks: X-Riptide-Signature: v1=hex(HMAC-SHA256(secret, X-Riptide-Timestamp + \".\" + body)). Empty: unsigned."},
+		{key: "backend.timeout", def: "5s", val: (*durVal)(&c.Backend.Timeout),
+			help: "Longest a backend request may take; past it the client gets BACKEND_UNAVAILABLE."},
+		{key: "backend.max_in_flight", def: "1024", val: (*intVal)(&c.Backend.MaxInFlight),
+			help: "Backend requests this node has open at once; past it BACKEND_UNAVAILABLE at once. (One socket has at most one: its events stay in order.)"},
+		{key: "backend.max_reply_bytes", def: "1048576", val: (*intVal)(&c.Backend.MaxReplyBytes),
+			help: "Largest reply body accepted from the backend; a larger one is BACKEND_ERROR."},
+		{key: "backend.breaker_failures", def: "5", val: (*intVal)(&c.Backend.BreakerFailures),
+			help: "Consecutive failed requests that open the circuit breaker: the backend is not asked, and clients get BACKEND_UNAVAILABLE at once, for backend.breaker_cooldown; then one request tries again."},
+		{key: "backend.breaker_cooldown", def: "5s", val: (*durVal)(&c.Backend.BreakerCooldown),
+			help: "How long an open circuit breaker stays open."},
+
+		{key: "webhooks.url", flag: "webhooks", def: "", val: (*strVal)(&c.Webhooks.URL),
+			help: `Where batches {"events": [{type: connect|disconnect|join|leave, time, socket, user, namespace, room, reason, address}]} are POSTed (X-Riptide-Kind: webhook). Empty: off.`},
+		{key: "webhooks.batch", def: "100", val: (*intVal)(&c.Webhooks.Batch),
+			help: "Events per request at most."},
+		{key: "webhooks.interval", def: "1s", val: (*durVal)(&c.Webhooks.Interval),
+			help: "The longest an event waits for its batch to fill."},
+		{key: "webhooks.queue", def: "10000", val: (*intVal)(&c.Webhooks.Queue),
+			help: "Events waiting at most; past it new events are dropped and counted."},
+		{key: "webhooks.retries", def: "3", val: (*intVal)(&c.Webhooks.Retries),
+			help: "Tries after the first for a failed batch, with backoff from 500ms doubling; then the batch is dropped and counted."},
+
 		{key: "redis.url", flag: "redis", def: "", val: (*strVal)(&c.Redis.URL), secret: redactURL,
 			help: "Join a cluster through this Redis: redis://[user:password@]host:port[/db], rediss:// for TLS, unix://path. Empty: single node."},
 		{key: "redis.key", flag: "redis-key", def: "socket.io", val: (*strVal)(&c.Redis.Key),
@@ -347,6 +469,78 @@ func (v *intVal) set(s string) error {
 }
 func (v *intVal) text() string { return strconv.Itoa(int(*v)) }
 func (v *intVal) kind() string { return "integer" }
+
+type floatVal float64
+
+func (v *floatVal) set(s string) error {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || f != f {
+		return fmt.Errorf("%q is not a number", s)
+	}
+	*v = floatVal(f)
+	return nil
+}
+func (v *floatVal) text() string { return strconv.FormatFloat(float64(*v), 'g', -1, 64) }
+func (v *floatVal) kind() string { return "number" }
+
+// jsonVal is a list of objects (rules): JSON text in flags and the environment, a list of
+// mappings in the file. Unknown keys of an object are errors that name the entry.
+type jsonVal[T any] struct{ v *[]T }
+
+func (j *jsonVal[T]) set(s string) error {
+	if strings.TrimSpace(s) == "" {
+		*j.v = nil
+		return nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal([]byte(s), &items); err != nil {
+		return fmt.Errorf("not a JSON list of objects: %v", err)
+	}
+	out := make([]T, 0, len(items))
+	for i, it := range items {
+		var t T
+		if err := decodeStrict(it, &t); err != nil {
+			return fmt.Errorf("entry %d: %v", i, err)
+		}
+		out = append(out, t)
+	}
+	*j.v = out
+	return nil
+}
+
+// decodeStrict decodes one JSON object, refusing keys T does not have.
+func decodeStrict(b []byte, t any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(t); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			want := map[string]string{"float64": "a number", "int": "an integer", "string": "a string", "bool": "true or false"}[te.Type.String()]
+			return fmt.Errorf("key %q: want %s, not a %s", te.Field, want, te.Value)
+		}
+		msg := strings.TrimPrefix(err.Error(), "json: ")
+		if strings.HasPrefix(msg, "unknown field ") {
+			msg = "unknown key " + strings.TrimPrefix(msg, "unknown field ")
+		}
+		return errors.New(msg)
+	}
+	return nil
+}
+
+// checkItem decodes one entry, for errors that name its line in the file.
+func (j *jsonVal[T]) checkItem(b []byte) error {
+	var t T
+	return decodeStrict(b, &t)
+}
+
+func (j *jsonVal[T]) text() string {
+	if len(*j.v) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(*j.v)
+	return string(b)
+}
+func (j *jsonVal[T]) kind() string { return "list of objects" }
 
 type boolVal bool
 

@@ -239,9 +239,17 @@ func TestFileErrors(t *testing.T) {
 		{"a.yaml", "engine:\n  ping_interval: [1]\n", `config FILE line 2: engine.ping_interval: want a duration`},
 		{"a.toml", "[listen]\naddr = \n", `config FILE line 2: unexpected character U+000A at start of value`},
 		{"a.toml", "[listen]\naddr = \"a:1\"\naddr = \"b:1\"\n", `config FILE line 3: key addr is already defined`},
-		{"a.toml", "[[listen]]\naddr = \"a:1\"\n", `config FILE line 1: listen: arrays of tables are not used`},
+		{"a.toml", "[[listen]]\naddr = \"a:1\"\n", `config FILE line 1: listen: arrays of tables are only used for lists of rules`},
 		{"a.toml", "engine = {ping_interval = \"1x\"}\n", `config FILE line 1: engine.ping_interval: "1x" is not a duration (e.g. "25s")`},
 		{"a.json", "{}", `config FILE: unknown format ".json": use .yaml, .yml or .toml`},
+		// Lists of rules: a bad entry is named by its line (YAML, TOML arrays of tables).
+		{"a.yaml", "policy:\n  rooms:\n    - {pattern: \"a:*\"}\n    - pattern: \"b:*\"\n      mx_members: 3\n", `config FILE line 4: policy.rooms: unknown key "mx_members"`},
+		{"a.yaml", "policy:\n  rooms:\n    - \"chat:*\"\n", `config FILE line 3: policy.rooms: each entry must be a mapping of keys`},
+		{"a.yaml", "policy:\n  events:\n    - {name: x, rate: fast}\n", `config FILE line 3: policy.events: key "rate": want a number, not a string`},
+		{"a.toml", "[[policy.rooms]]\npattern = \"a:*\"\n\n[[policy.rooms]]\npattern = \"b:*\"\njoin_mode = \"x\"\n", `config FILE line 4: policy.rooms: unknown key "join_mode"`},
+		{"a.toml", "[policy]\nrooms = [{pattern = \"a:*\", presense = true}]\n", `config FILE line 2: policy.rooms: unknown key "presense"`},
+		{"a.yaml", "policy:\n  rooms:\n    - {pattern: \"a:*\", join: everyone}\n", `policy.rooms (config FILE line 2): entry [0]: join "everyone": want anyone, authenticated, match, granted, server or proxy`},
+		{"a.yaml", "policy:\n  events:\n    - {name: x, action: publish}\n", `policy.events (config FILE line 2): entry [0] (x): a declared publish needs room_field (the member of its object argument naming the room)`},
 	}
 	for _, tc := range cases {
 		path := writeFile(t, tc.name, tc.text)

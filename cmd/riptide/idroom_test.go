@@ -10,10 +10,11 @@ import (
 	"github.com/riptide-io/riptide/internal/redistest"
 )
 
-// A client that joins a room named like another client's id shares that room with it, as
-// with Node: a publish to the id reaches both, with the default in-memory rooms and, through
-// Redis, from @socket.io/redis-emitter (to and except). The joiner's room used to hide the
-// owner, who then lost its own direct messages.
+// No client can join or publish to another socket's own id room, even with the open default
+// policy: the join and the publish get ROOM_FORBIDDEN, and a backend's direct message
+// through Redis (@socket.io/redis-emitter's to and except) reaches the owner alone. (That a
+// room named like an id reaches both its owner and its joiners, as in Node, is the
+// adapter's business: rooms/idroom_test.go.)
 func TestRoomNamedLikeASocketID(t *testing.T) {
 	nodetest.Setup(t)
 	for _, withRedis := range []bool{false, true} {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +26,8 @@ type loader struct {
 	byKey  map[string]*option
 	origin map[string]string // key -> "config FILE line N", "env NAME", "flag --NAME"
 	errs   []error
+
+	tomlJSON map[string]*tomlList // lists of rules in a TOML file
 }
 
 func newLoader() *loader {
@@ -203,6 +206,8 @@ func (ld *loader) walkYAML(name, prefix string, m *yaml.Node, seen map[string]in
 			ld.set(o, yamlText(v), at)
 		case v.Kind == yaml.SequenceNode && isList(o):
 			ld.setList(name, o, v, at)
+		case v.Kind == yaml.SequenceNode && isJSON(o):
+			ld.setJSONYAML(name, o, v, at)
 		default:
 			ld.fail("%s: %s: want a %s", at, key, o.val.kind())
 		}
@@ -218,6 +223,86 @@ func yamlText(v *yaml.Node) string {
 }
 
 func isList(o *option) bool { _, ok := o.val.(*listVal); return ok }
+
+// tomlList is where a list of rules is in a TOML file: the line of its key or first table,
+// and each entry's line when it is an array of tables.
+type tomlList struct {
+	at    int
+	lines []int
+}
+
+// jsonList is a value holding a list of objects (jsonVal).
+type jsonList interface {
+	value
+	checkItem(b []byte) error
+}
+
+func isJSON(o *option) bool { _, ok := o.val.(jsonList); return ok }
+
+// setJSONYAML sets a list of objects from a YAML sequence of mappings; a bad entry is
+// reported with its line.
+func (ld *loader) setJSONYAML(name string, o *option, seq *yaml.Node, at string) {
+	items := make([]any, 0, len(seq.Content))
+	ok := true
+	for _, it := range seq.Content {
+		var x any
+		if it.Kind != yaml.MappingNode || it.Decode(&x) != nil {
+			ld.fail("%s line %d: %s: each entry must be a mapping of keys", name, it.Line, o.key)
+			ok = false
+			continue
+		}
+		b, err := json.Marshal(x)
+		if err == nil {
+			err = o.val.(jsonList).checkItem(b)
+		}
+		if err != nil {
+			ld.fail("%s line %d: %s: %v", name, it.Line, o.key, err)
+			ok = false
+			continue
+		}
+		items = append(items, x)
+	}
+	if ok {
+		b, _ := json.Marshal(items)
+		ld.set(o, string(b), at)
+	}
+}
+
+// setJSONTOML sets the lists of objects of a TOML file (arrays of tables or inline arrays)
+// from its decoded form; lines has each entry's line when known.
+func (ld *loader) setJSONTOML(name string, m map[string]any, o *option, lines []int, at string) {
+	var v any = m
+	for _, part := range strings.Split(o.key, ".") {
+		t, _ := v.(map[string]any)
+		v = t[part]
+	}
+	list, isList := v.([]any)
+	if !isList {
+		ld.fail("%s: %s: want a list of tables", at, o.key)
+		return
+	}
+	ok := true
+	for i, it := range list {
+		where := at
+		if i < len(lines) {
+			where = fmt.Sprintf("%s line %d", name, lines[i])
+		}
+		b, err := json.Marshal(it)
+		if _, isTable := it.(map[string]any); !isTable {
+			err = fmt.Errorf("each entry must be a table")
+		} else if err == nil {
+			err = o.val.(jsonList).checkItem(b)
+		}
+		if err != nil {
+			ld.fail("%s: %s: %v", where, o.key, err)
+			ok = false
+		}
+	}
+	if ok {
+		b, _ := json.Marshal(list)
+		ld.set(o, string(b), at)
+	}
+}
 
 func (ld *loader) setList(name string, o *option, seq *yaml.Node, at string) {
 	var items []string
@@ -247,7 +332,8 @@ func (ld *loader) loadTOML(name string, data []byte) {
 	}
 	p := unstable.Parser{}
 	p.Reset(data)
-	prefix, skip := "", false // skip: inside an array of tables, already reported
+	ld.tomlJSON = map[string]*tomlList{}
+	prefix, skip := "", false // skip: inside an array of tables (checked from the decoded form)
 	for p.NextExpression() {
 		e := p.Expression()
 		switch e.Kind {
@@ -260,12 +346,22 @@ func (ld *loader) loadTOML(name string, data []byte) {
 		case unstable.ArrayTable:
 			key, line := tomlKey(&p, e.Key())
 			prefix, skip = key+".", true
-			ld.fail("%s line %d: %s: arrays of tables are not used", name, line, key)
+			if o := ld.byKey[key]; o != nil && isJSON(o) {
+				if ld.tomlJSON[key] == nil {
+					ld.tomlJSON[key] = &tomlList{at: line}
+				}
+				ld.tomlJSON[key].lines = append(ld.tomlJSON[key].lines, line)
+			} else {
+				ld.fail("%s line %d: %s: arrays of tables are only used for lists of rules", name, line, key)
+			}
 		case unstable.KeyValue:
 			if !skip {
 				ld.tomlKeyValue(name, &p, prefix, e)
 			}
 		}
+	}
+	for key, l := range ld.tomlJSON {
+		ld.setJSONTOML(name, m, ld.byKey[key], l.lines, fmt.Sprintf("%s line %d", name, l.at))
 	}
 }
 
@@ -283,6 +379,8 @@ func (ld *loader) tomlKeyValue(name string, p *unstable.Parser, prefix string, e
 		}
 	case o == nil:
 		ld.fail("%s: unknown key %q", at, key)
+	case isJSON(o):
+		ld.tomlJSON[key] = &tomlList{at: line} // an inline array: read from the decoded form
 	case v.Kind == unstable.Array && isList(o):
 		var items []string
 		it := v.Children()

@@ -5,10 +5,15 @@
 //
 // Clients connect to namespace "/" with any Socket.IO v4 client. Out of the box they can:
 //
-//	socket.emit("join", room, ack)                 // join a room; ack()
-//	socket.emit("leave", room, ack)                // leave it; ack()
+//	socket.emit("join", room, data?, ack)          // join a room; ack({ok: true, room})
+//	socket.emit("leave", room, ack)                // leave it; ack({ok: true, room})
 //	socket.emit("publish", room, event, ...args)   // everyone else in room gets event(...args)
 //	socket.emit("ping", ...args, ack)              // ack(...args): round-trip checks
+//
+// What they may do is policy.* (server/tier's Policy; docs/tier.md): rooms declared by
+// pattern with join and publish rules, max_members and presence, events with permissions,
+// sizes and rates. A refusal answers the ack with {error: {code, message}}, or sends an
+// "error" event. The default policy is open: any room for anyone, except socket id rooms.
 //
 // GET /healthz and GET /readyz answer the load balancer's checks on the same port; with
 // --admin-addr, GET /metrics serves Prometheus metrics on an address of its own
@@ -99,18 +104,25 @@ func cli(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	return 0
 }
 
-// logMode is the first log line: who may connect. Open is the default so that
-// `go run ./cmd/riptide` works at once, and it says so loudly.
+// logMode is the first log line: who may connect and what they may do. Open is the default
+// so that `go run ./cmd/riptide` works at once, and it says so loudly.
 func logMode(c *Config, log *slog.Logger) {
-	if c.Auth.JWT.enabled() {
-		log.Info("riptide requires a JWT: clients must connect with auth {token: <JWT>}; a client with a valid one may join any room and publish", "user_claim", c.Auth.JWT.UserClaim)
-		return
+	rooms := "any room (policy.rooms is the open default)"
+	if !isOpenRooms(c.Policy.Rooms) {
+		rooms = fmt.Sprintf("the rooms of %d policy.rooms rules", len(c.Policy.Rooms))
 	}
-	if c.Auth.Token == "" {
+	switch {
+	case c.Backend.Connect:
+		log.Info("riptide asks its backend about every connection (backend.connect); clients it accepts may join and publish to "+rooms, "jwt", c.Auth.JWT.enabled())
+	case c.Auth.JWT.enabled():
+		log.Info("riptide requires a JWT: clients must connect with auth {token: <JWT>}; they may join and publish to "+rooms, "user_claim", c.Auth.JWT.UserClaim)
+	case c.Auth.Token == "" && isOpenRooms(c.Policy.Rooms):
 		log.Warn("riptide is OPEN: any client may connect, join any room and publish (no auth configured)")
-		return
+	case c.Auth.Token == "":
+		log.Warn("riptide is OPEN to connect (no auth configured): any client may join and publish to " + rooms)
+	default:
+		log.Info(`riptide requires a token: clients must connect with auth {"token": ...}; they may join and publish to ` + rooms)
 	}
-	log.Info(`riptide requires a token: clients must connect with auth {"token": ...}; a client with it may join any room and publish`)
 }
 
 func run(c *Config, log *slog.Logger) error {
@@ -132,6 +144,12 @@ func run(c *Config, log *slog.Logger) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = l.Close(shutdown)
+	if policy != nil {
+		_ = policy.Close() // leaves the member store before the cluster
+	}
+	if webhooks != nil {
+		webhooks.Close() // sends the disconnects of the sessions just closed
+	}
 	if redisCluster != nil {
 		_ = redisCluster.Close()
 	}
@@ -212,8 +230,22 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		so.NewAdapter = cl.NewAdapter
 	}
 	io := server.New(so)
+	backend, err := newBackend(c, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("backend: %w", err)
+	}
+	if webhooks, err = newWebhooks(c, log); err != nil {
+		return nil, nil, fmt.Errorf("webhooks: %w", err)
+	}
+	p, err := newPolicy(c, log, backend)
+	if err != nil {
+		return nil, nil, fmt.Errorf("policy: %w", err) // validated by load
+	}
+	policy = p
 	if c.Auth.JWT.enabled() {
-		v, err := tier.NewVerifier(jwtConfig(&c.Auth.JWT, log))
+		jc := jwtConfig(&c.Auth.JWT, log)
+		jc.KeepClaims = p.NeedsClaims()
+		v, err := tier.NewVerifier(jc)
 		if err != nil {
 			return nil, nil, fmt.Errorf("auth.jwt: %w", err)
 		}
@@ -237,10 +269,11 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 			return nil
 		})
 	}
+	installBackend(c, backend, io.Of("/"))
 	if limits != nil {
 		limits.Install(io.Of("/"))
 	}
-	relay(io)
+	p.Install(io.Of("/"))
 	l, err := io.Listen(c.Listen.Addr, engine.ListenConfig{
 		HTTP:           health,
 		EventLoops:     c.Listen.EventLoops,
@@ -254,28 +287,4 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		Logger:         log,
 	})
 	return l, io, err
-}
-
-// relay installs the default protocol: rooms and publishing to them.
-func relay(io *server.Server) {
-	io.On("join", func(s *server.Socket, ev *server.Event) {
-		if room, ok := ev.String(0); ok {
-			s.Join(room)
-		}
-		_ = ev.Ack()
-	})
-	io.On("leave", func(s *server.Socket, ev *server.Event) {
-		if room, ok := ev.String(0); ok {
-			s.Leave(room)
-		}
-		_ = ev.Ack()
-	})
-	io.On("ping", func(_ *server.Socket, ev *server.Event) { _ = ev.Ack(ev.Args) })
-	io.On("publish", func(s *server.Socket, ev *server.Event) {
-		room, ok1 := ev.String(0)
-		event, ok2 := ev.String(1)
-		if ok1 && ok2 {
-			_ = s.To(room).Emit(event, ev.From(2))
-		}
-	})
 }

@@ -134,13 +134,13 @@ func TestMetrics(t *testing.T) {
 	// Payloads are Engine.IO message data: the Socket.IO packet after the message type "4".
 	// In: three CONNECTs "0" (1 byte each), two joins 20["join","r"] (14 each), the publish
 	// 2["publish","r","news","hi"] (28) and three DISCONNECTs "1" (1 each). Out: three
-	// CONNECT replies 0{"sid":"<20>"} (31 each), two acks 30[] (4 each) and the news
-	// 2["news","hi"] (14).
+	// CONNECT replies 0{"sid":"<20>"} (31 each), two acks 30[{"ok":true,"room":"r"}] (26
+	// each) and the news 2["news","hi"] (14).
 	want := map[string]float64{
 		`riptide_packets_total{direction="in"}`:                           9,
 		`riptide_payload_bytes_total{direction="in"}`:                     3*1 + 2*14 + 28 + 3*1,
 		`riptide_packets_total{direction="out"}`:                          6,
-		`riptide_payload_bytes_total{direction="out"}`:                    3*31 + 2*4 + 14,
+		`riptide_payload_bytes_total{direction="out"}`:                    3*31 + 2*26 + 14,
 		`riptide_disconnects_total{reason="client namespace disconnect"}`: 3,
 		`riptide_engine_closes_total{reason="transport close"}`:           3,
 	}

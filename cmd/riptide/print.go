@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -31,6 +33,8 @@ func (o *option) name() string { return o.key[strings.IndexByte(o.key, '.')+1:] 
 func yamlValue(o *option, text string) string {
 	var n *yaml.Node
 	switch o.val.(type) {
+	case jsonList:
+		return text // JSON is YAML's flow style: a list of mappings
 	case *listVal:
 		var l listVal
 		_ = l.set(text)
@@ -40,6 +44,12 @@ func yamlValue(o *option, text string) string {
 		}
 	case *intVal:
 		n = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: text}
+	case *floatVal:
+		tag := "!!int"
+		if strings.ContainsAny(text, ".eE") {
+			tag = "!!float"
+		}
+		n = &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: text}
 	case *boolVal:
 		n = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: text}
 	default: // strings and durations, always quoted: ":3000" and "25s" read as text at a glance
@@ -56,6 +66,8 @@ func yamlValue(o *option, text string) string {
 // strings for the printable text configuration holds.
 func tomlValue(o *option, text string) string {
 	switch o.val.(type) {
+	case jsonList:
+		return tomlInline(text)
 	case *listVal:
 		var l listVal
 		_ = l.set(text)
@@ -64,11 +76,48 @@ func tomlValue(o *option, text string) string {
 			q[i] = strconv.Quote(s)
 		}
 		return "[" + strings.Join(q, ", ") + "]"
-	case *intVal, *boolVal:
+	case *intVal, *boolVal, *floatVal:
 		return text
 	default:
 		return strconv.Quote(text)
 	}
+}
+
+// tomlInline renders a JSON list of flat objects as a TOML array of inline tables, keys in
+// order.
+func tomlInline(text string) string {
+	var items []map[string]any
+	_ = json.Unmarshal([]byte(text), &items)
+	var b strings.Builder
+	b.WriteString("[")
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		keys := make([]string, 0, len(it))
+		for k := range it {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteString("{")
+		for j, k := range keys {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(k + " = ")
+			switch v := it[k].(type) {
+			case string:
+				b.WriteString(strconv.Quote(v))
+			case float64:
+				b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+			case bool:
+				b.WriteString(strconv.FormatBool(v))
+			}
+		}
+		b.WriteString("}")
+	}
+	b.WriteString("]")
+	return b.String()
 }
 
 // wrap writes text in lines of at most about 92 columns, each starting with prefix.

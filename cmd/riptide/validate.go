@@ -1,15 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
-
-	"github.com/riptide-io/riptide/server/tier"
 	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/riptide-io/riptide/server/tier"
 )
 
 // problem is a value that parses but cannot run, or a relation between values that does
@@ -54,6 +55,9 @@ func validate(c *Config) []problem {
 		{"engine.connect_timeout", c.Engine.ConnectTimeout},
 		{"engine.close_timeout", c.Engine.CloseTimeout},
 		{"limits.conn_stall_timeout", c.Limits.ConnStallTimeout},
+		{"backend.timeout", c.Backend.Timeout},
+		{"backend.breaker_cooldown", c.Backend.BreakerCooldown},
+		{"webhooks.interval", c.Webhooks.Interval},
 	}
 	for _, p := range positive {
 		if p.d <= 0 {
@@ -146,6 +150,60 @@ func validate(c *Config) []problem {
 		} else if samePort(a, c.Listen.Addr) {
 			bad("admin.addr", "%q shares its port with listen.addr: the admin listener needs an address of its own", a)
 		}
+	}
+	for _, u := range []struct{ key, url string }{{"backend.url", c.Backend.URL}, {"webhooks.url", c.Webhooks.URL}} {
+		if u.url == "" {
+			continue
+		}
+		if p, err := url.Parse(u.url); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			bad(u.key, "%q is not an http:// or https:// URL", u.url)
+		}
+	}
+	if c.Backend.Connect && c.Backend.URL == "" {
+		bad("backend.connect", "needs backend.url")
+	}
+	for _, n := range []struct {
+		key string
+		v   int
+	}{{"backend.max_in_flight", c.Backend.MaxInFlight}, {"backend.max_reply_bytes", c.Backend.MaxReplyBytes},
+		{"backend.breaker_failures", c.Backend.BreakerFailures}, {"webhooks.batch", c.Webhooks.Batch}, {"webhooks.queue", c.Webhooks.Queue}} {
+		if n.v <= 0 {
+			bad(n.key, "must be more than 0, not %d", n.v)
+		}
+	}
+	if c.Webhooks.Retries < 0 {
+		bad("webhooks.retries", "must be 0 or more, not %d", c.Webhooks.Retries)
+	}
+	pc := policyConfig(&c.Policy)
+	if c.Backend.URL != "" {
+		pc.Backend, _ = tier.NewBackend(tier.BackendConfig{URL: c.Backend.URL})
+	}
+	if _, err := tier.NewPolicy(pc); err != nil {
+		key := "policy"
+		switch msg := err.Error(); {
+		case strings.HasPrefix(msg, "rooms["):
+			key = "policy.rooms"
+			err = fmt.Errorf("entry %s", strings.TrimPrefix(msg, "rooms"))
+		case strings.HasPrefix(msg, "events["):
+			key = "policy.events"
+			err = fmt.Errorf("entry %s", strings.TrimPrefix(msg, "events"))
+		}
+		bad(key, "%v", err)
+	}
+	if !c.Auth.JWT.enabled() && !c.Backend.Connect {
+		for i, r := range c.Policy.Rooms {
+			if r.Join == "" || r.Join == "authenticated" || r.Join == "match" || r.Join == "granted" {
+				bad("policy.rooms", "entry [%d] (%s): join %q needs auth.jwt or backend.connect: without them no client has an identity (use join: anyone, or server)", i, r.Pattern, cmp.Or(r.Join, "authenticated"))
+			}
+		}
+		for i, e := range c.Policy.Events {
+			if e.Permission != "" {
+				bad("policy.events", "entry [%d] (%s): permission needs auth.jwt or backend.connect: without them no client has permissions", i, e.Name)
+			}
+		}
+	}
+	if c.Policy.MemberTTL < time.Second {
+		bad("policy.member_ttl", "must be at least 1s, not %v", c.Policy.MemberTTL)
 	}
 	if c.Debug.GCPercent < -1 {
 		bad("debug.gc_percent", "must be -1 (off) or more, not %d", c.Debug.GCPercent)

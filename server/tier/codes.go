@@ -95,6 +95,17 @@ const (
 	RateLimited Code = "RATE_LIMITED"
 )
 
+// Backend refusals (the event, connect and join proxies): see docs/tier.md, "A backend in
+// any language". A backend may also refuse with codes of its own.
+const (
+	// The backend could not be asked or did not answer in time: down, slow, over its
+	// in-flight bound, 5xx, or the circuit breaker is open after repeated failures.
+	BackendUnavailable Code = "BACKEND_UNAVAILABLE"
+	// The backend answered something the tier cannot use: not 2xx, not the expected JSON,
+	// over the reply size cap.
+	BackendError Code = "BACKEND_ERROR"
+)
+
 // messages holds the one text each code is sent with.
 var messages = map[Code]string{
 	AuthTokenMissing:     "authentication token required",
@@ -123,6 +134,8 @@ var messages = map[Code]string{
 	EventTooLarge:        "event payload too large",
 	EventInvalid:         "event arguments invalid",
 	RateLimited:          "too many events, slow down",
+	BackendUnavailable:   "service temporarily unavailable",
+	BackendError:         "service error",
 }
 
 // Message returns the code's fixed human text ("" for an unknown code).

@@ -20,6 +20,14 @@
 // on an event loop). Expiry while connected is one deadline.Timer per authenticated socket
 // on the Verifier's wheel (one goroutine for all sockets); Close the Verifier last.
 //
+// Policies: a Policy declares rooms by pattern (join modes, publish modes, max_members
+// counted in a member store, in Redis across a cluster, and presence) and events
+// (permissions, payload bounds, rates, strict mode), and serves the built-in join, leave,
+// publish and ping. Limits bounds sockets per user and ends idle ones.
+//
+//	p, err := tier.NewPolicy(tier.PolicyConfig{Rooms: []tier.RoomRule{{Pattern: "chat:*"}}})
+//	p.Install(io.Of("/"))          // refusals: {error: {code, message}} acks or "error" events
+//
 // Identity is the socket's data (Socket.Data), so FetchSockets carries it across a cluster;
 // RemoteIdentity reads it back from a RemoteSocket of any node.
 package tier

@@ -159,6 +159,13 @@ func serve(t testing.TB, v *tier.Verifier) string {
 		}
 		_ = s.Emit("whoami", id.User)
 	})
+	return listen(t, io)
+}
+
+// listen serves io on a free port until the test ends and returns its URL; after is run
+// once it has stopped.
+func listen(t testing.TB, io *server.Server, after ...func()) string {
+	t.Helper()
 	l, err := io.Listen("127.0.0.1:0", engine.ListenConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -168,6 +175,9 @@ func serve(t testing.TB, v *tier.Verifier) string {
 		defer cancel()
 		_ = l.Close(ctx)
 		io.Close()
+		for _, f := range after {
+			f()
+		}
 	})
 	return "http://" + l.Addr()
 }

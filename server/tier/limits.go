@@ -19,7 +19,7 @@ type LimitsConfig struct {
 	// MaxPerUser bounds the sockets of one user id on this node; 0: no bound. Sockets
 	// without an identity (no Auth) are not counted.
 	MaxPerUser int
-	// IdleTimeout disconnects a socket that sent no event for this long (the seed app's
+	// IdleTimeout disconnects a socket that sent no event for this long (a chat app's
 	// 30 minutes; heartbeats do not count); 0: never.
 	IdleTimeout time.Duration
 }
