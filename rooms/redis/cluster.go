@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,17 +21,16 @@ import (
 // from one publisher goroutine. Create it with Open, Dial or New and give NewAdapter to
 // server.Options; Close it after the server.
 //
-// Goroutines: the subscriber (creates the client when Open was not given one, connects,
-// subscribes, waits for the connection to fail), the dispatcher (hands received messages to
-// the adapters), the publisher and the heartbeat ticker; Close stops all four. All methods
-// are safe for concurrent use.
+// Goroutines: the subscriber (connects, subscribes, waits for the connection to fail), the
+// dispatcher (hands received messages to the adapters), the publisher and the heartbeat
+// ticker; Close stops all four. All methods are safe for concurrent use.
 type Cluster struct {
-	opts Options
-	// client is set once: by New, or by the subscriber once Redis first answers (Open).
-	// Everything that uses it runs while Up, or after checking it is there.
-	client    atomic.Pointer[clientRef]
-	clientOpt rueidis.ClientOption // Open: how the subscriber creates the client
+	opts      Options
+	client    rueidis.Client
 	ownClient bool
+	// provisional: Open could not reach Redis, so the client is a single-node one that
+	// connects when Redis comes (see Open).
+	provisional bool
 
 	subMu     sync.Mutex
 	wanted    map[string]subKind  // channels and patterns the adapters need
@@ -60,9 +60,6 @@ type Cluster struct {
 	closing   chan struct{}
 	wg        sync.WaitGroup
 }
-
-// clientRef boxes the client interface for atomic.Pointer.
-type clientRef struct{ rueidis.Client }
 
 type subKind uint8
 
@@ -97,11 +94,17 @@ type Stats struct {
 }
 
 // Open returns a Cluster for the Redis server at url (redis://[user:password@]host:port[/db],
-// also rediss:// and unix://, as rueidis.ParseURL reads them) without waiting for it: the
-// Cluster owns its client and creates it in the background, retrying (ReconnectMin to
-// ReconnectMax apart) for as long as Redis does not answer. Until the subscriptions are in
-// place Up is false, delivery is local and requests fail with ErrUnavailable; Ready is
-// closed the first time they are. Only a URL that does not parse is an error.
+// also rediss:// and unix://, as rueidis.ParseURL reads them) without waiting for the
+// subscriptions: the Cluster owns its client and keeps trying to subscribe (ReconnectMin to
+// ReconnectMax apart) for as long as Redis does not answer, logging that it waits. Until the
+// subscriptions are in place Up is false, delivery is local and requests fail with
+// ErrUnavailable; Ready is closed the first time they are.
+//
+// Creating the client connects once, to tell a Redis Cluster from a single server. When
+// Redis does not answer then, the client is a single-server one that connects when Redis
+// comes, so that Client is never nil; should that Redis turn out to be a Redis Cluster, an
+// error is logged: the node must be restarted to route by slot. Only a URL that does not
+// parse, or options rueidis refuses, are errors.
 func Open(url string, opts Options) (*Cluster, error) {
 	co, err := rueidis.ParseURL(url)
 	if err != nil {
@@ -110,8 +113,16 @@ func Open(url string, opts Options) (*Cluster, error) {
 	co.DisableCache = true // client-side caching is for reads; pub/sub needs none (and RESP2 servers lack it)
 	co.ConnWriteTimeout = 5 * time.Second
 	c := newCluster(opts)
-	c.clientOpt = co
-	c.ownClient = true
+	client, err := rueidis.NewClient(co)
+	if err != nil {
+		c.setLastError(err)
+		co.ForceSingleClient = true // returns the client even though it could not connect
+		if client, _ = rueidis.NewClient(co); client == nil {
+			return nil, err
+		}
+		c.provisional = true
+	}
+	c.client, c.ownClient = client, true
 	c.run()
 	return c, nil
 }
@@ -130,7 +141,7 @@ func Dial(ctx context.Context, url string, opts Options) (*Cluster, error) {
 // waits, within ctx, for the subscriptions to be in place.
 func New(ctx context.Context, client rueidis.Client, opts Options) (*Cluster, error) {
 	c := newCluster(opts)
-	c.client.Store(&clientRef{client})
+	c.client = client
 	c.run()
 	return c.waitUp(ctx)
 }
@@ -177,38 +188,6 @@ func (c *Cluster) run() {
 	go c.heartbeats()
 }
 
-// connect returns the client, creating it on the first call after Open: it retries until
-// Redis answers (logging the first failure, then once a minute), and returns nil once the
-// Cluster is closed.
-func (c *Cluster) connect() rueidis.Client {
-	if cl := c.cli(); cl != nil {
-		return cl
-	}
-	backoff := c.opts.ReconnectMin
-	var logged time.Time
-	for {
-		cl, err := rueidis.NewClient(c.clientOpt)
-		if err == nil {
-			if !logged.IsZero() {
-				c.opts.Logger.Info("redis adapter: Redis answers; subscribing")
-			}
-			c.client.Store(&clientRef{cl})
-			return cl
-		}
-		c.setLastError(err)
-		if time.Since(logged) >= time.Minute {
-			c.opts.Logger.Warn("redis adapter: waiting for Redis; delivery stays local and other nodes cannot be reached until it answers", "err", err)
-			logged = time.Now()
-		}
-		select {
-		case <-time.After(backoff):
-		case <-c.closing:
-			return nil
-		}
-		backoff = min(2*backoff, c.opts.ReconnectMax)
-	}
-}
-
 func (c *Cluster) setLastError(err error) {
 	c.errMu.Lock()
 	c.lastErr = err
@@ -219,14 +198,6 @@ func (c *Cluster) lastError() error {
 	c.errMu.Lock()
 	defer c.errMu.Unlock()
 	return c.lastErr
-}
-
-// cli returns the client, nil until Open's first connection.
-func (c *Cluster) cli() rueidis.Client {
-	if r := c.client.Load(); r != nil {
-		return r.Client
-	}
-	return nil
 }
 
 // NewAdapter returns the adapter of namespace nsp, for server.Options.NewAdapter.
@@ -241,9 +212,8 @@ func (c *Cluster) NewAdapter(nsp rooms.Host) rooms.Adapter {
 
 // Client returns the Cluster's Redis client, for other users of the same connection pool
 // (e.g. the tier's member store). It is closed with the Cluster when the Cluster owns it.
-// A Cluster from Open has no client until Redis first answered: Client is nil until then
-// (Ready being closed implies it is set).
-func (c *Cluster) Client() rueidis.Client { return c.cli() }
+// Never nil; while Redis is unreachable its commands fail at once.
+func (c *Cluster) Client() rueidis.Client { return c.client }
 
 // Up reports whether the subscriptions are in place (other nodes can be reached).
 func (c *Cluster) Up() bool { return c.up.Load() }
@@ -282,8 +252,8 @@ func (c *Cluster) Close() error {
 		// Give the goodbyes a moment to leave; the publisher drains the outbox on close.
 		close(c.closing)
 		c.wg.Wait()
-		if cl := c.cli(); c.ownClient && cl != nil {
-			cl.Close()
+		if c.ownClient {
+			c.client.Close()
 		}
 	})
 	return nil
@@ -339,22 +309,28 @@ func (c *Cluster) subscriber() {
 	defer c.wg.Done()
 	backoff := c.opts.ReconnectMin
 	everUp := false
+	var waitLogged time.Time
 	for !c.closed() {
-		client := c.connect()
-		if client == nil {
-			return // closed
-		}
-		dc, release := client.Dedicate()
+		dc, release := c.client.Dedicate()
 		wait := dc.SetPubSubHooks(rueidis.PubSubHooks{
 			OnMessage:      c.onMessage,
 			OnSubscription: c.onSubscription,
 		})
 		applied := map[string]subKind{}
-		err := c.sync(dc, applied)
+		err := c.ping() // with nothing to subscribe yet, sync alone would not touch Redis
+		if err == nil {
+			err = c.sync(dc, applied)
+		}
+		if err != nil && !everUp && time.Since(waitLogged) >= time.Minute {
+			c.opts.Logger.Warn("redis adapter: waiting for Redis; delivery stays local and other nodes cannot be reached until it answers", "err", err)
+			waitLogged = time.Now()
+		}
 		if err == nil {
 			if everUp {
 				c.stats.reconnects.Add(1)
 				c.opts.Logger.Info("redis adapter: resubscribed", "channels", len(applied))
+			} else {
+				c.checkProvisional()
 			}
 			everUp = true
 			backoff = c.opts.ReconnectMin
@@ -388,6 +364,27 @@ func (c *Cluster) subscriber() {
 			return
 		}
 		backoff = min(2*backoff, c.opts.ReconnectMax)
+	}
+}
+
+// ping checks that Redis answers.
+func (c *Cluster) ping() error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.RequestsTimeout)
+	defer cancel()
+	return c.client.Do(ctx, c.client.B().Ping().Build()).Error()
+}
+
+// checkProvisional logs an error when the single-server client Open fell back to (Redis did
+// not answer at start) talks to a Redis Cluster, which needs routing by slot.
+func (c *Cluster) checkProvisional() {
+	if !c.provisional {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.RequestsTimeout)
+	defer cancel()
+	info, err := c.client.Do(ctx, c.client.B().Info().Section("cluster").Build()).ToString()
+	if err == nil && strings.Contains(info, "cluster_enabled:1") {
+		c.opts.Logger.Error("redis adapter: Redis is a Redis Cluster and was unreachable when this node started, so the node talks to one of its servers only; restart the node")
 	}
 }
 
@@ -601,7 +598,7 @@ func (c *Cluster) publisher() {
 }
 
 func (c *Cluster) send(batch []*outMsg, cmds rueidis.Commands) {
-	client := c.cli() // set: messages are queued only while Up
+	client := c.client
 	for _, m := range batch {
 		if m.shard {
 			cmds = append(cmds, client.B().Spublish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
@@ -684,10 +681,7 @@ func (c *Cluster) forget(a *Adapter) {
 // in sharded mode), summed over the nodes of a Redis Cluster as the Node adapter does.
 func (c *Cluster) numsub(ctx context.Context, chans []string) ([]int64, error) {
 	counts := make([]int64, len(chans))
-	client := c.cli()
-	if client == nil {
-		return nil, ErrUnavailable
-	}
+	client := c.client
 	var nodes map[string]rueidis.Client
 	if c.opts.Sharded {
 		nodes = map[string]rueidis.Client{"": client} // routed by the channel's slot

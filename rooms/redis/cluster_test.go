@@ -13,8 +13,9 @@ import (
 	"github.com/riptide-io/riptide/rooms"
 )
 
-// Open returns at once while Redis is down, says it is waiting, and joins the cluster once a
-// Redis server starts on that port; requests to other nodes are then timed in Stats.
+// Open returns at once while Redis is down (with a client, whose commands fail meanwhile),
+// says it is waiting, and joins the cluster once a Redis server starts on that port;
+// requests to other nodes are then timed in Stats.
 func TestOpenWaitsForRedis(t *testing.T) {
 	t.Parallel()
 	r := redistest.Start(t)
@@ -40,8 +41,8 @@ func TestOpenWaitsForRedis(t *testing.T) {
 		t.Fatal("ready without Redis")
 	default:
 	}
-	if c.Up() {
-		t.Fatal("up without Redis")
+	if c.Up() || c.Client() == nil {
+		t.Fatalf("without Redis: up %v, client %v", c.Up(), c.Client())
 	}
 	if _, err := a.FetchSockets(&rooms.Options{}); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("fetch without Redis: %v", err)
