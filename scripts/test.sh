@@ -30,6 +30,14 @@ if ! /usr/bin/python3 -c "import jwt, cryptography" >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-jwt python3-cryptography
 fi
 
+# The chat demo's browser test (examples/chat/web) drives a headless Chromium; it fails, and
+# says so, without one. Debian's wrapper is /usr/bin/chromium; Chrome or $CHROMIUM does too.
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 &&
+  ! command -v google-chrome-stable >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
+  echo "== installing chromium (apt)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+
 echo "== npm clients (internal/nodetest/js)"
 (cd internal/nodetest/js && npm ci --no-audit --no-fund --loglevel=error)
 

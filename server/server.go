@@ -31,6 +31,13 @@ type Server struct {
 
 	inputPauses atomic.Uint64 // see Stats.InputPauses
 	counts      counts        // the rest of Stats (stats.go)
+
+	// Drain's state: live counts the sessions between their OnOpen and the end of their
+	// OnClose; drainEnded hears each OnClose during a drain (capacity 1: a wake-up, not a
+	// count).
+	draining   atomic.Bool
+	live       atomic.Int64
+	drainEnded chan struct{}
 }
 
 // dynamic is a parent namespace created with OfFunc: children are created on demand when a
@@ -43,7 +50,7 @@ type dynamic struct {
 // New creates a server. Serve it with Listen, or put Engine() on an engine.Listener next
 // to other servers.
 func New(opts Options) *Server {
-	s := &Server{opts: opts.withDefaults(), nsps: map[string]*Namespace{}}
+	s := &Server{opts: opts.withDefaults(), nsps: map[string]*Namespace{}, drainEnded: make(chan struct{}, 1)}
 	s.pool = serial.NewPool(s.opts.MaxHandlerWorkers, s.opts.HandlerIdleTimeout)
 	s.eng = engine.NewServer(s.opts.Engine, (*engineHandler)(s))
 	s.Of("/")
@@ -64,7 +71,7 @@ func (s *Server) Listen(addr string, cfg engine.ListenConfig) (*engine.Listener,
 func (s *Server) Close() {
 	var all []*client
 	s.eng.Range(func(sess *engine.Session) bool {
-		if c, ok := sess.Context().(*client); ok {
+		if c, ok := sess.LoadContext().(*client); ok {
 			all = append(all, c)
 		}
 		return true
@@ -225,7 +232,12 @@ func (h *engineHandler) OnOpen(sess *engine.Session) {
 	c := &client{srv: s, sess: sess}
 	c.timer.Init(c)
 	sess.SetContext(c)
+	s.live.Add(1)
 	s.startWheel().Schedule(&c.timer, time.Now().Add(s.opts.ConnectTimeout))
+	if s.draining.Load() && s.eng.RefusingHandshakes() {
+		// Admitted as the drain began refusing, after it listed the clients to close.
+		c.shutdownWhenIdle()
+	}
 }
 
 func (h *engineHandler) OnMessage(sess *engine.Session, data []byte, binary bool) {
@@ -233,8 +245,16 @@ func (h *engineHandler) OnMessage(sess *engine.Session, data []byte, binary bool
 }
 
 func (h *engineHandler) OnClose(sess *engine.Session, reason engine.CloseReason) {
+	s := (*Server)(h)
 	if c, ok := sess.Context().(*client); ok {
 		c.onClose(reasonOf(reason))
+		s.live.Add(-1)
+	}
+	if s.draining.Load() {
+		select {
+		case s.drainEnded <- struct{}{}:
+		default: // a wake-up is already pending
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -148,46 +149,67 @@ func stopOnCleanup(t *testing.T, cmd *exec.Cmd, exited <-chan error) {
 
 var listening = regexp.MustCompile(`msg="riptide listening" addr=(\S+)`)
 
-// serve starts bin and returns the first two lines of its log and its address; cleanup
-// stops it with SIGTERM and checks it exits 0.
-func serve(t *testing.T, bin string, env []string, args ...string) (first string, addr string) {
+// process is a riptide binary started by launch.
+type process struct {
+	cmd    *exec.Cmd
+	addr   string
+	first  string     // the first log line
+	exited chan error // cmd.Wait's result, once
+	mu     sync.Mutex
+	log    []string // every log line so far
+}
+
+// logged returns the log lines so far.
+func (p *process) logged() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.log...)
+}
+
+// launch starts bin and returns once it logs the address it listens on.
+func launch(t *testing.T, bin string, env []string, args ...string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	stderr, err := cmd.StderrPipe()
+	p := &process{cmd: exec.Command(bin, args...), exited: make(chan error, 1)}
+	p.cmd.Env = env
+	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	lines := make(chan string, 64)
+	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			default: // the test reads only the first lines
+			p.mu.Lock()
+			p.log = append(p.log, sc.Text())
+			p.mu.Unlock()
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
 			}
 		}
-		exited <- cmd.Wait()
+		p.exited <- p.cmd.Wait()
 	}()
-	stopOnCleanup(t, cmd, exited)
-	timeout := time.After(30 * time.Second)
-	for i := 0; ; i++ {
-		select {
-		case l := <-lines:
-			if i == 0 {
-				first = l
-			}
-			if m := listening.FindStringSubmatch(l); m != nil {
-				return first, m[1]
-			}
-		case <-timeout:
-			t.Fatalf("no listening line; first line %q", first)
-		}
+	select {
+	case p.addr = <-addr:
+		p.first = p.logged()[0]
+		return p
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		t.Fatalf("no listening line; log %q", p.logged())
+		return nil
 	}
+}
+
+// serve starts bin and returns its first log line and its address; cleanup stops it with
+// SIGTERM and checks it exits 0. drain.delay is 0s unless the caller sets it: these
+// servers need no time for a load balancer to notice.
+func serve(t *testing.T, bin string, env []string, args ...string) (first string, addr string) {
+	t.Helper()
+	p := launch(t, bin, append([]string{"RIPTIDE_DRAIN_DELAY=0s"}, env...), args...)
+	stopOnCleanup(t, p.cmd, p.exited)
+	return p.first, p.addr
 }
 
 // With no file and no flags the binary serves the open relay, and its first log line says

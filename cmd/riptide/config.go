@@ -23,6 +23,7 @@ type Config struct {
 	Backend  BackendConfig
 	Webhooks WebhooksConfig
 	Redis    RedisConfig
+	Drain    DrainConfig
 	Admin    AdminConfig
 	Log      LogConfig
 	Debug    DebugConfig
@@ -167,6 +168,13 @@ type RedisConfig struct {
 	Sharded bool
 }
 
+// DrainConfig is how the node leaves service on SIGTERM (drain.go, docs/operations.md).
+type DrainConfig struct {
+	Delay   time.Duration
+	Rate    float64
+	Timeout time.Duration
+}
+
 // AdminConfig is the admin listener: metrics and health checks for the operator.
 type AdminConfig struct {
 	Addr string
@@ -199,6 +207,7 @@ var sections = []section{
 	{"backend", "The application behind the tier, in any language (docs/tier.md): events with action proxy, rooms with join: proxy and, with connect, every connection are POSTed to url as signed JSON, and its reply decides."},
 	{"webhooks", "Connects, disconnects, joins and leaves POSTed to a URL in batches, asynchronously (signed with backend.secret)."},
 	{"redis", "Cluster membership through Redis (docs/cluster.md). An empty url runs a single node with rooms in memory."},
+	{"drain", "How the node leaves service on SIGTERM, for rolling restarts (docs/operations.md): readiness turns \"draining\" at once, new clients are accepted for delay and then refused with HTTP 503 SERVER_DRAINING, open connections are closed in waves of rate per second, each once its handlers finished and at the transport level so that clients reconnect to another node; then the node leaves the cluster and exits 0."},
 	{"admin", "The admin listener: Prometheus metrics (GET /metrics) and the health checks, on an address of its own (docs/operations.md)."},
 	{"log", "The process log, on stderr."},
 	{"debug", "Runtime and profiling knobs."},
@@ -366,6 +375,13 @@ func (c *Config) options() []*option {
 			help: "Channel prefix of the cluster (the Node adapter's key option)."},
 		{key: "redis.sharded", flag: "redis-sharded", def: "false", val: (*boolVal)(&c.Redis.Sharded),
 			help: "Use Redis 7 sharded pub/sub (createShardedAdapter's format)."},
+
+		{key: "drain.delay", flag: "drain-delay", def: "5s", val: (*durVal)(&c.Drain.Delay),
+			help: "How long new clients are still accepted after SIGTERM while readiness reports draining; at least the load balancer's time to see it (HAProxy: inter x fall). Then handshakes get HTTP 503 {\"code\":\"SERVER_DRAINING\"}. 0s: refuse at once."},
+		{key: "drain.rate", flag: "drain-rate", def: "1000", val: (*floatVal)(&c.Drain.Rate),
+			help: "Connections closed per second once drain.delay is over, so their clients reconnect to the other nodes in waves. 0: all at once."},
+		{key: "drain.timeout", flag: "drain-timeout", def: "30s", val: (*durVal)(&c.Drain.Timeout),
+			help: "Bound on the whole drain, from SIGTERM: connections still open then are closed at once. Leave room for drain.delay plus connections / drain.rate, and keep it under the supervisor's kill timeout (Kubernetes terminationGracePeriodSeconds, systemd TimeoutStopSec)."},
 
 		{key: "admin.addr", flag: "admin-addr", def: "", val: (*strVal)(&c.Admin.Addr),
 			help: "Serve GET /metrics (Prometheus), /healthz and /readyz on this address (e.g. 127.0.0.1:9090), apart from the public port; empty: off. Keep it off the public network."},

@@ -160,6 +160,14 @@ func TestErrors(t *testing.T) {
 				`redis.url (flag --redis): scheme "http" is not redis, rediss or unix`,
 				`log.level (env RIPTIDE_LOG_LEVEL): "loud" is not debug, info, warn or error`,
 			}},
+		{name: "drain", getenv: env(), args: []string{"--drain-delay", "-1s", "--drain-rate", "-5"}, want: []string{
+			`drain.delay (flag --drain-delay): must be 0s (refuse at once) or more, not -1s`,
+			`drain.rate (flag --drain-rate): must be 0 (all at once) or a positive number, not -5`,
+		}},
+		{name: "drain timeout", getenv: env("RIPTIDE_DRAIN_DELAY", "30s"), args: []string{"--drain-rate", "inf"}, want: []string{
+			`drain.rate (flag --drain-rate): must be 0 (all at once) or a positive number, not +Inf`,
+			`drain.timeout: 30s leaves no time after drain.delay (30s) to close the connections`,
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

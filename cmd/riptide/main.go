@@ -19,6 +19,11 @@
 // --admin-addr, GET /metrics serves Prometheus metrics on an address of its own
 // (docs/operations.md).
 //
+// SIGTERM drains the node for a rolling restart (drain.*, docs/operations.md): new clients
+// are refused with 503 SERVER_DRAINING after drain.delay, connections are closed in waves
+// at the transport level once their handlers finished, so clients reconnect elsewhere; then
+// the node leaves the cluster and exits 0.
+//
 // With --redis (or RIPTIDE_REDIS_URL) the node joins a cluster: rooms, broadcasts and acks
 // span every node on that Redis, riptide or Node.js with @socket.io/redis-adapter
 // (docs/cluster.md):
@@ -43,10 +48,8 @@ import (
 	"net/http"
 	_ "net/http/pprof" // served only with --pprof
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/riptide-io/riptide/rooms/redis"
@@ -137,10 +140,7 @@ func run(c *Config, log *slog.Logger) error {
 	}
 	defer ops.stop()
 	log.Info("riptide listening", "addr", l.Addr(), "path", srv.Engine().Path())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
-	log.Info("shutting down", "sessions", srv.Engine().Count())
+	drains.serveUntilDrained() // SIGTERM: drain.* (drain.go)
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = l.Close(shutdown)
@@ -151,7 +151,7 @@ func run(c *Config, log *slog.Logger) error {
 		webhooks.Close() // sends the disconnects of the sessions just closed
 	}
 	if redisCluster != nil {
-		_ = redisCluster.Close()
+		_ = redisCluster.Close() // leaves the cluster, after the sessions and their handlers
 	}
 	if verifier != nil {
 		verifier.Close()
@@ -230,6 +230,7 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		so.NewAdapter = cl.NewAdapter
 	}
 	io := server.New(so)
+	drains = newDrainer(c.Drain, io, log)
 	backend, err := newBackend(c, log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("backend: %w", err)

@@ -26,7 +26,7 @@ var (
 	mReady       = desc("ready", "1 when /readyz answers 200 (listening, not draining, subscribed to Redis when clustered), else 0.")
 	mConnections = desc("connections", "Open Engine.IO sessions, by current transport.", "transport")
 	mHandshakes  = desc("handshakes_total", "Engine.IO sessions opened, by the transport of their handshake.", "transport")
-	mRefusals    = desc("connection_refusals_total", "Connections refused, by stage (handshake: an engine connection limit; connect: a connect_error) and code.", "stage", "code")
+	mRefusals    = desc("connection_refusals_total", "Connections refused, by stage (handshake: a connection limit or a drain; connect: a connect_error) and code.", "stage", "code")
 	mUpgrades    = desc("upgrades_total", "Sessions upgraded from polling to WebSocket.")
 	mCloses      = desc("engine_closes_total", "Engine.IO sessions ended, by reason.", "reason")
 	mDisconnects = desc("disconnects_total", "Sockets disconnected from their namespace, by reason.", "reason")
@@ -97,6 +97,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(mHandshakes, uint64(es.HandshakesPolling.Load()), "polling")
 	counter(mRefusals, uint64(es.RefusedNode.Load()), "handshake", engine.CodeConnLimitNode)
 	counter(mRefusals, uint64(es.RefusedAddress.Load()), "handshake", engine.CodeConnLimitAddress)
+	counter(mRefusals, uint64(es.RefusedDraining.Load()), "handshake", engine.CodeServerDraining)
 	counter(mUpgrades, uint64(es.Upgrades.Load()))
 	for _, r := range closeReasons {
 		counter(mCloses, uint64(es.Closed[r].Load()), r.String())

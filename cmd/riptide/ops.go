@@ -25,13 +25,14 @@ import (
 // "Health checks"). One per process, like the listener it describes.
 type node struct {
 	listening atomic.Bool // the public listener accepts connections
-	draining  atomic.Bool // the node is being taken out of rotation
+	draining  atomic.Bool // taken out of rotation by setDraining
 }
 
 var self node
 
-// setDraining takes the node out of rotation: /readyz answers 503 "draining" from now on,
-// while the connections it holds are served on. Safe for concurrent use.
+// setDraining takes the node out of rotation without a drain (drain.go's drains does it
+// for SIGTERM): /readyz answers 503 "draining" from now on, while the connections it holds
+// are served on. Safe for concurrent use.
 func (n *node) setDraining() { n.draining.Store(true) }
 
 // ready reports whether the node should get new connections, and why not: it is listening,
@@ -41,7 +42,7 @@ func (n *node) ready() (ok bool, reason string) {
 	switch {
 	case !n.listening.Load():
 		return false, "not listening yet"
-	case n.draining.Load():
+	case n.draining.Load() || drains != nil && drains.Draining():
 		return false, "draining"
 	case redisCluster != nil && !redisCluster.Up():
 		return false, "waiting for Redis"

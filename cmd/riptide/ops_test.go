@@ -279,7 +279,7 @@ func jsonLines(t *testing.T, log string) []map[string]any {
 func TestBinaryLogsAndRefusals(t *testing.T) {
 	bin, secret, tok := jwtBinary(t)
 	addr, admin, log := serveJSON(t, bin, cleanEnv("RIPTIDE_LISTEN_ADDR=127.0.0.1:0", "RIPTIDE_ADMIN_ADDR=127.0.0.1:0",
-		"RIPTIDE_LOG_FORMAT=json", "RIPTIDE_AUTH_JWT_HMAC_SECRET="+secret,
+		"RIPTIDE_LOG_FORMAT=json", "RIPTIDE_AUTH_JWT_HMAC_SECRET="+secret, "RIPTIDE_DRAIN_DELAY=0s",
 		"RIPTIDE_LIMITS_MAX_CONNECTIONS_PER_ADDRESS=1", "RIPTIDE_LIMITS_SOCKET_IDLE_TIMEOUT=1s",
 		"RIPTIDE_LISTEN_TRUSTED_PROXIES=127.0.0.1"))
 	run := func(cases ...map[string]any) {

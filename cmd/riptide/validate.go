@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -135,6 +136,15 @@ func validate(c *Config) []problem {
 	}
 	if c.Redis.Key == "" {
 		bad("redis.key", "must not be empty")
+	}
+	if d := &c.Drain; d.Delay < 0 {
+		bad("drain.delay", "must be 0s (refuse at once) or more, not %v", d.Delay)
+	}
+	if d := &c.Drain; d.Rate < 0 || math.IsInf(d.Rate, 0) {
+		bad("drain.rate", "must be 0 (all at once) or a positive number, not %v", d.Rate)
+	}
+	if d := &c.Drain; d.Timeout <= d.Delay {
+		bad("drain.timeout", "%v leaves no time after drain.delay (%v) to close the connections", d.Timeout, d.Delay)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -21,9 +21,10 @@ type Stats struct {
 	// WebSockets is the number of open sessions on WebSocket; the rest of Count() is on
 	// polling (or upgrading).
 	WebSockets atomic.Int64
-	// RefusedNode and RefusedAddress count handshakes refused by MaxSessions
-	// (CodeConnLimitNode) and MaxSessionsPerAddress (CodeConnLimitAddress).
-	RefusedNode, RefusedAddress atomic.Int64
+	// RefusedNode, RefusedAddress and RefusedDraining count handshakes refused by
+	// MaxSessions (CodeConnLimitNode), MaxSessionsPerAddress (CodeConnLimitAddress) and
+	// RefuseHandshakes (CodeServerDraining).
+	RefusedNode, RefusedAddress, RefusedDraining atomic.Int64
 	// Closed counts the sessions that ended, by CloseReason (Closed[ReasonPingTimeout]...).
 	Closed [len(reasonText)]atomic.Int64
 
@@ -111,9 +112,12 @@ func (st *Stats) closed(reason CloseReason, t Transport) {
 
 // refused counts a handshake refused by a connection limit.
 func (st *Stats) refused(code string) {
-	if code == CodeConnLimitNode {
+	switch code {
+	case CodeConnLimitNode:
 		st.RefusedNode.Add(1)
-	} else {
+	case CodeConnLimitAddress:
 		st.RefusedAddress.Add(1)
+	case CodeServerDraining:
+		st.RefusedDraining.Add(1)
 	}
 }

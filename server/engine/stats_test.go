@@ -11,16 +11,17 @@ import (
 
 // statsView is the counters TestStats checks, read at once.
 type statsView struct {
-	hsPolling, hsWS, upgrades, websockets, refusedNode int64
-	transportClose, forcedClose                        int64
-	packetsIn, bytesIn, packetsOut, bytesOut           uint64
+	hsPolling, hsWS, upgrades, websockets, refusedNode, refusedDraining int64
+	transportClose, forcedClose                                         int64
+	packetsIn, bytesIn, packetsOut, bytesOut                            uint64
 }
 
 func viewStats(st *Stats) statsView {
 	return statsView{
 		hsPolling: st.HandshakesPolling.Load(), hsWS: st.HandshakesWebSocket.Load(),
 		upgrades: st.Upgrades.Load(), websockets: st.WebSockets.Load(), refusedNode: st.RefusedNode.Load(),
-		transportClose: st.Closed[ReasonTransportClose].Load(), forcedClose: st.Closed[ReasonForcedClose].Load(),
+		refusedDraining: st.RefusedDraining.Load(),
+		transportClose:  st.Closed[ReasonTransportClose].Load(), forcedClose: st.Closed[ReasonForcedClose].Load(),
 		packetsIn: st.PacketsIn.Load(), bytesIn: st.BytesIn.Load(),
 		packetsOut: st.PacketsOut.Load(), bytesOut: st.BytesOut.Load(),
 	}
@@ -101,6 +102,15 @@ func TestStats(t *testing.T) {
 	if n := strings.Count(logs.String(), `msg="handshake refused" code=CONN_LIMIT_NODE status=503 addr=127.0.0.1 transport=polling`); n != 1 {
 		t.Fatalf("%d refusal log lines, want 1:\n%s", n, logs.String())
 	}
+	srv.RefuseHandshakes(true)
+	r = dialRaw(t, addr) // a refusal closes its connection
+	r.send(get(eioPath + "?EIO=4&transport=polling"))
+	if resp, _ := r.response(); resp.StatusCode != 503 {
+		t.Fatalf("while refusing: %d", resp.StatusCode)
+	}
+	srv.RefuseHandshakes(false)
+	want.refusedDraining = 1
+	check("draining refusal")
 
 	// A broadcast to both WebSocket sessions: one packet of 4 bytes to each.
 	var both []*Session
