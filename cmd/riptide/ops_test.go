@@ -171,14 +171,15 @@ func TestMetrics(t *testing.T) {
 
 // /readyz answers 503 while Redis is not there (the node serves meanwhile and says it waits
 // for Redis), 200 once a Redis server starts on that port, and 503 again when the node
-// drains; /healthz answers 200 throughout. Both ports agree.
+// drains (setDraining, or the drain SIGTERM starts); /healthz answers 200 throughout. Both
+// ports agree.
 func TestReadiness(t *testing.T) {
 	r := redistest.Start(t)
 	r.Stop() // nothing listens on r's port until Restart
 	defer func(w time.Duration) { clusterWait = w }(clusterWait)
 	clusterWait = 100 * time.Millisecond
 	var logs logtest.Buffer
-	c := flags(t, "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--redis", r.URL())
+	c := flags(t, "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--redis", r.URL(), "--drain-delay", "0s")
 	l, _, o := startOps(t, c, slog.New(slog.NewTextHandler(&logs, nil)))
 	defer func() { self.draining.Store(false) }()
 	checks := func(status int, body string) {
@@ -218,6 +219,15 @@ func TestReadiness(t *testing.T) {
 	}
 
 	self.setDraining()
+	checks(503, `{"status":"not ready","reason":"draining"}`)
+	self.draining.Store(false)
+	checks(200, "ready")
+	// The drain SIGTERM starts (drain.go) turns readiness too, from its first moment.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := drains.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
 	checks(503, `{"status":"not ready","reason":"draining"}`)
 }
 
