@@ -50,6 +50,8 @@ type Memory struct {
 	packets  []storedPacket
 	sessions map[string]storedSession
 	offset   atomic.Uint64
+
+	broadcasts, deliveries atomic.Uint64 // see MemoryStats
 }
 
 // roomShard holds the rooms whose names hash to it. A room with one member (a user's
@@ -436,6 +438,7 @@ func (a *Memory) Broadcast(p *Packet, opts *Options) {
 	}
 	buf := memberSlices.Get().(*[]Member)
 	ms := a.match((*buf)[:0], opts)
+	a.counted(len(ms))
 	if a.deliver != nil {
 		a.deliver.DeliverAll(p, ms, opts.Flags.Volatile)
 	} else {
@@ -458,6 +461,7 @@ func Recoverable(p *Packet, opts *Options) bool {
 // BroadcastWithAck implements Adapter: there are no other nodes, so onReply is never called.
 func (a *Memory) BroadcastWithAck(p *Packet, opts *Options, ackID func(Member) int64, onCount func(int), _ func([]byte, [][]byte)) error {
 	ms := a.match(nil, opts)
+	a.counted(len(ms))
 	onCount(len(ms))
 	for _, m := range ms {
 		q := p.Copy() // the ack id differs per member, so each encodes its own
@@ -596,6 +600,36 @@ func (a *Memory) Rooms() []Room {
 
 // Close implements Adapter.
 func (a *Memory) Close() error { return nil }
+
+// MemoryStats are an in-memory adapter's counters and its number of rooms.
+type MemoryStats struct {
+	// Broadcasts counts the broadcasts delivered to this node's members (with or without
+	// acks; a cluster adapter's broadcasts from other nodes included); Deliveries counts
+	// the members each was handed to (volatile drops happen later, in the transport).
+	Broadcasts, Deliveries uint64
+	// Rooms is the number of rooms with members here, not counting the rooms named by each
+	// socket's own id.
+	Rooms int
+}
+
+// Stats returns the counters, and counts the rooms (a read lock per shard, no copy).
+// Safe for concurrent use.
+func (a *Memory) Stats() MemoryStats {
+	st := MemoryStats{Broadcasts: a.broadcasts.Load(), Deliveries: a.deliveries.Load()}
+	for i := range a.rooms {
+		rs := &a.rooms[i]
+		rs.mu.RLock()
+		st.Rooms += len(rs.m) + len(rs.solo)
+		rs.mu.RUnlock()
+	}
+	return st
+}
+
+// counted counts one broadcast handed to n members.
+func (a *Memory) counted(n int) {
+	a.broadcasts.Add(1)
+	a.deliveries.Add(uint64(n))
+}
 
 // store appends the offset argument to p and keeps it for recovery.
 func (a *Memory) store(p *Packet, opts *Options) {

@@ -370,14 +370,18 @@ func (c *client) connectError(nsp string, ce *ConnectError) {
 	payload := make([]byte, 0, 64)
 	payload = append(payload, `{"message":`...)
 	payload = sio.AppendQuote(payload, ce.Message)
+	var data []byte
 	if ce.Data != nil {
 		payload = append(payload, `,"data":`...)
+		start := len(payload)
 		var err error
 		if payload, _, err = sio.AppendValue(payload, nil, ce.Data); err != nil {
 			payload = append(payload, "null"...)
 		}
+		data = payload[start:]
 	}
 	payload = append(payload, '}')
+	c.refused(nsp, ce, data)
 	buf := getBuf()
 	buf.B = sio.AppendPacket(buf.B[:0], &sio.Packet{Type: sio.ConnectError, Namespace: []byte(nsp), ID: -1, Data: payload})
 	_ = c.sess.SendMessages(buf.B, nil, false)

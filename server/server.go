@@ -30,6 +30,7 @@ type Server struct {
 	dynamics []*dynamic
 
 	inputPauses atomic.Uint64 // see Stats.InputPauses
+	counts      counts        // the rest of Stats (stats.go)
 
 	// Drain's state: live counts the sessions between their OnOpen and the end of their
 	// OnClose; drainEnded hears each OnClose during a drain (capacity 1: a wake-up, not a
@@ -89,30 +90,6 @@ func (s *Server) Close() {
 func (s *Server) startWheel() *deadline.Wheel {
 	s.wheelOnce.Do(func() { s.wheel = deadline.New(runtime.GOMAXPROCS(0)) })
 	return s.wheel
-}
-
-// Stats is a snapshot of the server's handler machinery. Safe for concurrent use.
-type Stats struct {
-	// InputPauses counts the times a connection stopped being read because it had
-	// Options.MaxPendingEvents handler tasks queued.
-	InputPauses uint64
-	// HandlerWorkers is the number of handler goroutines alive (at most
-	// Options.MaxHandlerWorkers); IdleWorkers of them wait for work.
-	HandlerWorkers, IdleWorkers int
-	// WaitingQueues is the number of sockets with handler work waiting for a free worker;
-	// DeferredQueues counts the times one had to wait (the worker cap was reached).
-	WaitingQueues  int
-	DeferredQueues uint64
-}
-
-// Stats returns a snapshot of the handler machinery. Safe for concurrent use.
-func (s *Server) Stats() Stats {
-	p := s.pool.Stats()
-	return Stats{
-		InputPauses:    s.inputPauses.Load(),
-		HandlerWorkers: p.Workers, IdleWorkers: p.Parked,
-		WaitingQueues: p.Runnable, DeferredQueues: p.Deferred,
-	}
 }
 
 func (s *Server) recovery() bool { return s.opts.ConnectionStateRecovery != nil }

@@ -116,6 +116,37 @@ func TestBinaryCommands(t *testing.T) {
 	}
 }
 
+// jwtBinary builds the binary (with Node set up for the clients) and returns it with an
+// HMAC secret and a token for user "ana" signed with it, valid for an hour.
+func jwtBinary(t *testing.T) (bin, secret, tok string) {
+	t.Helper()
+	nodetest.Setup(t)
+	bin = nodetest.BuildGo(t, "./cmd/riptide")
+	secret = "a-shared-secret-of-at-least-32-bytes!!"
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "ana", "exp": time.Now().Add(time.Hour).Unix()}).SignedString([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin, secret, tok
+}
+
+// stopOnCleanup stops a started binary with SIGTERM when the test ends and checks that it
+// exits 0; exited delivers cmd.Wait's result.
+func stopOnCleanup(t *testing.T, cmd *exec.Cmd, exited <-chan error) {
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("riptide exited with %v after SIGTERM", err)
+			}
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Error("riptide did not stop on SIGTERM")
+		}
+	})
+}
+
 var listening = regexp.MustCompile(`msg="riptide listening" addr=(\S+)`)
 
 // process is a riptide binary started by launch.

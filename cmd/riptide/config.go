@@ -25,6 +25,7 @@ type Config struct {
 	Redis    RedisConfig
 	Drain    DrainConfig
 	Recovery RecoveryConfig
+	Admin    AdminConfig
 	Log      LogConfig
 	Debug    DebugConfig
 }
@@ -182,9 +183,15 @@ type RecoveryConfig struct {
 	MaxDisconnectionDuration time.Duration
 }
 
+// AdminConfig is the admin listener: metrics and health checks for the operator.
+type AdminConfig struct {
+	Addr string
+}
+
 // LogConfig is the process log.
 type LogConfig struct {
-	Level string
+	Level  string
+	Format string
 }
 
 // DebugConfig holds runtime and profiling knobs.
@@ -200,7 +207,7 @@ type section struct {
 }
 
 var sections = []section{
-	{"listen", "Where and how riptide accepts HTTP connections (one port serves Engine.IO and GET /healthz)."},
+	{"listen", "Where and how riptide accepts HTTP connections (one port serves Engine.IO and the health checks GET /healthz and GET /readyz)."},
 	{"engine", "The Engine.IO and Socket.IO session protocol; defaults are the Node reference's."},
 	{"limits", "Bounds on what one client can make the server hold. Sizes are in bytes."},
 	{"auth", "Who may connect. With no token riptide is open: any client may connect, join any room and publish."},
@@ -210,7 +217,8 @@ var sections = []section{
 	{"redis", "Cluster membership through Redis (docs/cluster.md). An empty url runs a single node with rooms in memory."},
 	{"drain", "How the node leaves service on SIGTERM, for rolling restarts (docs/operations.md): readiness turns \"draining\" at once, new clients are accepted for delay and then refused with HTTP 503 SERVER_DRAINING, open connections are closed in waves of rate per second, each once its handlers finished and at the transport level so that clients reconnect to another node; then the node leaves the cluster and exits 0."},
 	{"recovery", "Connection state recovery: a client whose connection dropped comes back with the same socket id, rooms and data, and gets the room events it missed (socket.recovered is true). With redis.url, across nodes: a client whose node died or drained recovers on another one (docs/cluster.md)."},
-	{"log", "The process log (text, on stderr)."},
+	{"admin", "The admin listener: Prometheus metrics (GET /metrics) and the health checks, on an address of its own (docs/operations.md)."},
+	{"log", "The process log, on stderr."},
 	{"debug", "Runtime and profiling knobs."},
 }
 
@@ -388,8 +396,13 @@ func (c *Config) options() []*option {
 		{key: "recovery.max_disconnection_duration", def: "2m", val: (*durVal)(&c.Recovery.MaxDisconnectionDuration),
 			help: "How long after a drop a client can still recover (maxDisconnectionDuration); events are kept as long."},
 
+		{key: "admin.addr", flag: "admin-addr", def: "", val: (*strVal)(&c.Admin.Addr),
+			help: "Serve GET /metrics (Prometheus), /healthz and /readyz on this address (e.g. 127.0.0.1:9090), apart from the public port; empty: off. Keep it off the public network."},
+
 		{key: "log.level", flag: "log-level", def: "info", val: (*strVal)(&c.Log.Level),
 			help: "debug, info, warn or error."},
+		{key: "log.format", flag: "log-format", def: "text", val: (*strVal)(&c.Log.Format),
+			help: "text (key=value pairs) or json (one object per line, for log shippers)."},
 
 		{key: "debug.gc_percent", def: "50", val: (*intVal)(&c.Debug.GCPercent),
 			help: "Go GC target (GOGC; -1 turns the collector off). Idle sockets are long-lived, so a lower target than Go's 100 keeps RSS near the live heap. The GOGC environment variable wins when set."},

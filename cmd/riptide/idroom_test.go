@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"testing"
@@ -36,15 +35,7 @@ func TestRoomNamedLikeASocketID(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = l.Close(ctx)
-				if redisCluster != nil {
-					_ = redisCluster.Close()
-					redisCluster = nil
-				}
-			}()
+			defer stopStarted(l)
 			nodetest.Run(t, 30*time.Second, "riptide-id-room.js", append([]string{"--url", "http://" + l.Addr()}, script...)...)
 		})
 	}

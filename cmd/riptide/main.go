@@ -15,7 +15,9 @@
 // sizes and rates. A refusal answers the ack with {error: {code, message}}, or sends an
 // "error" event. The default policy is open: any room for anyone, except socket id rooms.
 //
-// GET /healthz answers 200 "ok" on the same port, for load-balancer checks.
+// GET /healthz and GET /readyz answer the load balancer's checks on the same port; with
+// --admin-addr, GET /metrics serves Prometheus metrics on an address of its own
+// (docs/operations.md).
 //
 // SIGTERM drains the node for a rolling restart (drain.*, docs/operations.md): new clients
 // are refused with 503 SERVER_DRAINING after drain.delay, connections are closed in waves
@@ -53,7 +55,6 @@ import (
 	"github.com/riptide-io/riptide/rooms/redis"
 	"github.com/riptide-io/riptide/server"
 	"github.com/riptide-io/riptide/server/engine"
-	"github.com/riptide-io/riptide/server/http1"
 	"github.com/riptide-io/riptide/server/tier"
 )
 
@@ -86,9 +87,7 @@ func cli(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		writeYAML(stdout, c.options(), false)
 		return 0
 	}
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(c.Log.Level)) // validated by load
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := newLogger(c, stderr)
 	logMode(c, log)
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(c.Debug.GCPercent)
@@ -134,6 +133,12 @@ func run(c *Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	ops, err := serveOps(c, l, srv, log)
+	if err != nil {
+		_ = l.Close(context.Background())
+		return err
+	}
+	defer ops.stop()
 	log.Info("riptide listening", "addr", l.Addr(), "path", srv.Engine().Path())
 	drains.serveUntilDrained() // SIGTERM: drain.* (drain.go)
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -219,15 +224,12 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 	var clusterRecovery *redis.RecoveryOptions
 	so.ConnectionStateRecovery, clusterRecovery = recovery(c, log)
 	if c.Redis.URL != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		cl, err := redis.Dial(ctx, c.Redis.URL, redis.Options{Key: c.Redis.Key, Sharded: c.Redis.Sharded, Logger: log, Recovery: clusterRecovery})
-		cancel()
+		cl, err := openCluster(c, log, clusterRecovery) // does not wait for Redis to be up (ops.go)
 		if err != nil {
-			return nil, nil, fmt.Errorf("joining the cluster through %s: %w", redactURL(c.Redis.URL), err)
+			return nil, nil, err
 		}
 		redisCluster = cl
 		so.NewAdapter = cl.NewAdapter
-		log.Info("cluster mode", "redis", redactURL(c.Redis.URL), "key", c.Redis.Key, "sharded", c.Redis.Sharded)
 	}
 	io := server.New(so)
 	drains = newDrainer(c.Drain, io, log)
@@ -288,12 +290,4 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		Logger:         log,
 	})
 	return l, io, err
-}
-
-// health answers the load balancer's checks; everything else is 404.
-func health(req *http1.Request, _ []byte) engine.HTTPResponse {
-	if string(req.Path) == "/healthz" {
-		return engine.HTTPResponse{Body: []byte("ok")}
-	}
-	return engine.HTTPResponse{Status: 404, Body: []byte("Not Found")}
 }

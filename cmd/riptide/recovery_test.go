@@ -123,7 +123,7 @@ func TestBinaryRecoveryAcrossNodes(t *testing.T) {
 				`RIPTIDE_POLICY_ROOMS=[{"pattern":"user:{sub}","join":"match"},{"pattern":"live:*","join":"anyone","presence":true},`+
 					`{"pattern":"*","join":"anyone","publish":"anyone"}]`)
 			var r *redistest.Server
-			var a, b *node
+			var a, b *testNode
 			if tc.redis {
 				r = redistest.Start(t)
 				env = append(env, "RIPTIDE_REDIS_URL="+r.URL())
@@ -186,16 +186,16 @@ func TestBinaryRecoveryAcrossNodes(t *testing.T) {
 	}
 }
 
-// node is a riptide binary the test may end itself: killed (SIGKILL, by PID) or drained
+// testNode is a riptide binary the test may end itself: killed (SIGKILL, by PID) or drained
 // (SIGTERM); cleanup drains it otherwise.
-type node struct {
+type testNode struct {
 	*process
 	ended bool
 }
 
-func startNode(t *testing.T, bin string, env []string) *node {
+func startNode(t *testing.T, bin string, env []string) *testNode {
 	t.Helper()
-	n := &node{process: launch(t, bin, append([]string{"RIPTIDE_DRAIN_DELAY=0s"}, env...))}
+	n := &testNode{process: launch(t, bin, append([]string{"RIPTIDE_DRAIN_DELAY=0s"}, env...))}
 	t.Cleanup(func() {
 		if !n.ended {
 			n.terminate(t)
@@ -205,7 +205,7 @@ func startNode(t *testing.T, bin string, env []string) *node {
 }
 
 // kill ends the node with SIGKILL and waits until it is gone.
-func (n *node) kill(t *testing.T) {
+func (n *testNode) kill(t *testing.T) {
 	n.ended = true
 	if err := syscall.Kill(n.cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Error(err)
@@ -220,7 +220,7 @@ func (n *node) kill(t *testing.T) {
 
 // drain ends the node with SIGTERM (it drains: closes its connections, leaves the
 // cluster) and waits for its clean exit.
-func (n *node) drain(t *testing.T) {
+func (n *testNode) drain(t *testing.T) {
 	n.ended = true
 	n.terminate(t)
 }

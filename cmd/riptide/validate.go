@@ -154,6 +154,16 @@ func validate(c *Config) []problem {
 	default:
 		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
 	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "%q is not text or json", c.Log.Format)
+	}
+	if a := c.Admin.Addr; a != "" {
+		if err := hostPort(a); err != nil {
+			bad("admin.addr", "%v", err)
+		} else if samePort(a, c.Listen.Addr) {
+			bad("admin.addr", "%q shares its port with listen.addr: the admin listener needs an address of its own", a)
+		}
+	}
 	for _, u := range []struct{ key, url string }{{"backend.url", c.Backend.URL}, {"webhooks.url", c.Webhooks.URL}} {
 		if u.url == "" {
 			continue
@@ -228,6 +238,14 @@ func hostPort(addr string) error {
 		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
 	}
 	return nil
+}
+
+// samePort reports whether two host:port addresses name the same fixed port (port 0 picks
+// a free one each time, so it clashes with nothing).
+func samePort(a, b string) bool {
+	_, pa, errA := net.SplitHostPort(a)
+	_, pb, errB := net.SplitHostPort(b)
+	return errA == nil && errB == nil && pa == pb && pa != "0"
 }
 
 // origin checks a CORS origin: "*" or scheme://host[:port], as browsers send it.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riptide-io/riptide/codec/sio"
@@ -777,7 +778,9 @@ type request struct {
 	err     error
 	timer   *time.Timer
 	op      string
-	results sync.Mutex // guards the fields below
+	start   time.Time   // when it was asked, for Stats.Requests
+	timed   atomic.Bool // its duration was recorded
+	results sync.Mutex  // guards the fields below
 	fetched []rooms.SocketInfo
 	rooms   map[string]struct{}
 	// broadcasts with acks
@@ -825,7 +828,8 @@ func (a *Adapter) ask(k kind, timeout time.Duration, build func(id string) []byt
 		return nil, ErrUnavailable
 	}
 	r := &request{kind: k, id: a.requestID(), expect: expect, anon: anon, silent: silent,
-		asked: len(expect) + anon, done: make(chan struct{}), op: opNames[k], rooms: map[string]struct{}{}}
+		asked: len(expect) + anon, done: make(chan struct{}), op: opNames[k], rooms: map[string]struct{}{},
+		start: time.Now()}
 	if setup != nil {
 		setup(r)
 	}
@@ -870,8 +874,16 @@ func (a *Adapter) drop(r *request) {
 	a.mu.Unlock()
 }
 
+// timed records how long r took, once: when its last node answered, or at its timeout.
+func (a *Adapter) timed(r *request) {
+	if r.timed.CompareAndSwap(false, true) {
+		a.c.stats.requests[r.kind].Observe(time.Since(r.start))
+	}
+}
+
 // expire ends r at its timeout with what arrived.
 func (a *Adapter) expire(r *request) {
+	a.timed(r)
 	a.drop(r)
 	if r.kind == kBroadcast {
 		r.finish(nil)
@@ -892,6 +904,7 @@ func (a *Adapter) expire(r *request) {
 // with acks stays registered until its timeout, for the acks still to come (as Node keeps
 // its ackRequests).
 func (a *Adapter) complete(r *request) {
+	a.timed(r)
 	if r.kind == kBroadcast {
 		if r.onCount != nil {
 			r.results.Lock()

@@ -219,8 +219,12 @@ func (s *Session) Paused() bool {
 // returns. Safe for concurrent use; it never blocks on the network.
 func (s *Session) Send(data []byte, binary bool) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.enqueueLocked(packetSource{t: eio.Message, data: data, bin: binary}, false)
+	err := s.enqueueLocked(packetSource{t: eio.Message, data: data, bin: binary}, false)
+	s.mu.Unlock()
+	if err == nil {
+		s.countOut(1, len(data))
+	}
+	return err
 }
 
 // SendMessages queues one text message and its binary attachments as one unit: no other
@@ -228,16 +232,28 @@ func (s *Session) Send(data []byte, binary bool) error {
 // (ErrDropped) unless the transport can write now. Safe for concurrent use.
 func (s *Session) SendMessages(text []byte, attachments [][]byte, volatile bool) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.enqueueLocked(packetSource{t: eio.Message, data: text, atts: attachments}, volatile)
+	err := s.enqueueLocked(packetSource{t: eio.Message, data: text, atts: attachments}, volatile)
+	s.mu.Unlock()
+	if err == nil {
+		size := len(text)
+		for _, a := range attachments {
+			size += len(a)
+		}
+		s.countOut(1+len(attachments), size)
+	}
+	return err
 }
 
 // SendPrepared queues p for the client. With volatile set, p is dropped (ErrDropped) unless
 // the transport can write it now (see Writable). Safe for concurrent use.
 func (s *Session) SendPrepared(p *Prepared, volatile bool) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.enqueueLocked(packetSource{prep: p}, volatile)
+	err := s.enqueueLocked(packetSource{prep: p}, volatile)
+	s.mu.Unlock()
+	if err == nil {
+		s.countOut(p.packets, p.size)
+	}
+	return err
 }
 
 // packetSource is what a send hands to the enqueue path: one packet with its attachments
@@ -529,6 +545,7 @@ func (s *Session) onPong() {
 func (s *Session) onPacket(p eio.Packet) bool {
 	switch p.Type {
 	case eio.Message:
+		s.countIn(len(p.Data))
 		s.mu.Lock()
 		open := s.state == stateOpen
 		s.mu.Unlock()
@@ -573,6 +590,7 @@ func (s *Session) terminate(reason CloseReason) {
 		return
 	}
 	s.state = stateClosed
+	s.srv.stats.closed(reason, s.transport)
 	s.srv.wheel.Stop(&s.hb)
 	if u := s.upg; u != nil {
 		s.srv.wheel.Stop(&u.timer)
