@@ -185,7 +185,8 @@ type RecoveryConfig struct {
 
 // AdminConfig is the admin listener: metrics and health checks for the operator.
 type AdminConfig struct {
-	Addr string
+	Addr    string
+	APIKeys []string
 }
 
 // LogConfig is the process log.
@@ -398,6 +399,8 @@ func (c *Config) options() []*option {
 
 		{key: "admin.addr", flag: "admin-addr", def: "", val: (*strVal)(&c.Admin.Addr),
 			help: "Serve GET /metrics (Prometheus), /healthz and /readyz on this address (e.g. 127.0.0.1:9090), apart from the public port; empty: off. Keep it off the public network."},
+		{key: "admin.api_keys", flag: "api-keys", def: "", val: (*listVal)(&c.Admin.APIKeys), secret: redactAll,
+			help: "Keys of the server API (POST /api/emit, /api/join, /api/leave, /api/disconnect, /api/sockets, /api/rooms, /api/batch) and of POST /drain on the admin listener, sent as Authorization: Bearer <key> or X-API-Key. Empty: the API and /drain are refused. In flags and the environment: comma-separated."},
 
 		{key: "log.level", flag: "log-level", def: "info", val: (*strVal)(&c.Log.Level),
 			help: "debug, info, warn or error."},

@@ -272,7 +272,7 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 			return nil
 		})
 	}
-	installBackend(c, backend, io.Of("/"))
+	installBackend(c, backend, io, log)
 	if limits != nil {
 		limits.Install(io.Of("/"))
 	}

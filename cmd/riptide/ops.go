@@ -99,6 +99,20 @@ func serveOps(c *Config, l *engine.Listener, srv *server.Server, log *slog.Logge
 	)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
+	if api != nil {
+		mux.Handle("/api/", api)
+		mux.HandleFunc("POST /drain", func(w http.ResponseWriter, r *http.Request) {
+			if !api.Authorized(r) {
+				http.Error(w, `{"error":{"code":"UNAUTHORIZED","message":"a valid API key is required"}}`, http.StatusUnauthorized)
+				return
+			}
+			log.Info("drain requested on the admin listener", "remote", r.RemoteAddr)
+			go func() { _ = drains.Drain(context.Background()) }() // the process exits when it ends
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusAccepted)
+			_, _ = w.Write([]byte(`{"draining":true}` + "\n"))
+		})
+	}
 	mux.HandleFunc("GET /{check}", func(w http.ResponseWriter, r *http.Request) {
 		status, ctype, body := check(r.URL.Path)
 		if ctype == "" {
@@ -117,7 +131,11 @@ func serveOps(c *Config, l *engine.Listener, srv *server.Server, log *slog.Logge
 		}
 	}()
 	addr := ln.Addr().String()
-	log.Info("admin listening", "addr", addr, "paths", "/metrics /healthz /readyz")
+	paths := "/metrics /healthz /readyz"
+	if api != nil {
+		paths += " /api/* POST /drain"
+	}
+	log.Info("admin listening", "addr", addr, "paths", paths)
 	return &ops{addr: addr, stop: func() {
 		self.listening.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -157,6 +157,14 @@ func validate(c *Config) []problem {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "%q is not text or json", c.Log.Format)
 	}
+	if len(c.Admin.APIKeys) > 0 && c.Admin.Addr == "" {
+		bad("admin.api_keys", "needs admin.addr: the server API is served on the admin listener")
+	}
+	for _, k := range c.Admin.APIKeys {
+		if len(k) < 16 {
+			bad("admin.api_keys", "a key of %d characters is too easy to guess: use at least 16", len(k))
+		}
+	}
 	if a := c.Admin.Addr; a != "" {
 		if err := hostPort(a); err != nil {
 			bad("admin.addr", "%v", err)

@@ -115,6 +115,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mux.ServeHTTP(w, r)
 }
 
+// Authorized reports whether r carries one of the API keys, for other operator endpoints
+// served next to the API.
+func (a *API) Authorized(r *http.Request) bool { return a.authorized(r) }
+
 func (a *API) authorized(r *http.Request) bool {
 	key := r.Header.Get("X-API-Key")
 	if h := r.Header.Get("Authorization"); key == "" && strings.HasPrefix(h, "Bearer ") {
