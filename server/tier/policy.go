@@ -295,10 +295,13 @@ func (p *Policy) addEvent(r EventRule, nb *int) error {
 	}
 	for _, b := range builtins {
 		if b.Name == r.Name {
-			if r.Action != "" && r.Action != b.Action {
-				return fmt.Errorf("a built-in event keeps its action %q", b.Action)
+			switch r.Action {
+			case "":
+				r.Action = b.Action
+			case b.Action, ActionProxy: // the backend may take a built-in over
+			default:
+				return fmt.Errorf("a built-in event keeps its action %q (or hands it to the backend: proxy)", b.Action)
 			}
-			r.Action = b.Action
 		}
 	}
 	switch r.Action {
