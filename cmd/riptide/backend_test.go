@@ -69,7 +69,7 @@ func TestBinaryExpressBackend(t *testing.T) {
 		"RIPTIDE_BACKEND_TIMEOUT=1s", "RIPTIDE_BACKEND_BREAKER_FAILURES=50",
 		`RIPTIDE_POLICY_ROOMS=[{"pattern":"chat:*"},{"pattern":"user:{sub}","join":"server"}]`,
 		`RIPTIDE_POLICY_EVENTS=[{"name":"message","action":"proxy"},{"name":"admin-action","action":"proxy"}]`,
-		"RIPTIDE_ADMIN_API_KEYS="+apiKey)
+		"RIPTIDE_ADMIN_API_KEYS="+apiKey, "RIPTIDE_WEBHOOKS_URL="+backend+"/riptide", "RIPTIDE_WEBHOOKS_INTERVAL=100ms")
 	var nodes [2]string
 	for i := range nodes {
 		_, addr := serve(t, bin, env, "--admin-addr", admin[i])
@@ -159,9 +159,17 @@ func TestBinaryExpressBackend(t *testing.T) {
 		ackIs("ana", "message", []any{map[string]any{"content": "back"}}, `{"received":true}`),
 		{Step: nodetest.Step{HTTP: &nodetest.HTTPStep{URL: backend + "/seen"}}, Want: func(r nodetest.StepResult) error {
 			var seen struct {
-				Events []struct{ User, Event string } `json:"events"`
+				Events   []struct{ User, Event string } `json:"events"`
+				Webhooks []struct{ Type, User, Room string }
 			}
 			_ = json.Unmarshal(r.Body, &seen)
+			hooks := map[string]bool{}
+			for _, w := range seen.Webhooks {
+				hooks[w.Type+" "+w.User+" "+w.Room] = true
+			}
+			if !hooks["connect ana "] || !hooks["join ana chat:general"] || !hooks["join ben chat:general"] {
+				return fmt.Errorf("webhooks received: %v", seen.Webhooks)
+			}
 			n := 0
 			for _, e := range seen.Events {
 				if e.User == "ana" && e.Event == "message" {
