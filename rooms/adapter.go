@@ -106,6 +106,9 @@ type SocketInfo struct {
 	// Data and Handshake describe a remote socket (decoded from the other node's answer).
 	Data      any
 	Handshake any
+	// Node is the id of the node the socket is on, when the adapter knows it ("" for an
+	// adapter of one node, and for answers of nodes that do not say who they are).
+	Node string
 }
 
 // Session is what connection state recovery keeps of a socket that dropped.

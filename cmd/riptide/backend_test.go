@@ -143,7 +143,7 @@ func TestBinaryExpressBackend(t *testing.T) {
 			if len(socks) != 1 {
 				return fmt.Errorf("ben's sockets %v", m)
 			}
-			if s := socks[0].(map[string]any); s["user"] != "ben" || fmt.Sprint(s["rooms"]) != "[user:ben chat:general]" {
+			if s := socks[0].(map[string]any); s["user"] != "ben" || fmt.Sprint(s["rooms"]) != "[user:ben chat:general]" || s["node"] == "" || s["node"] == nil {
 				return fmt.Errorf("ben's socket %v", s)
 			}
 			return nil

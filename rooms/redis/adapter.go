@@ -388,6 +388,9 @@ func (a *Adapter) BroadcastWithAck(p *rooms.Packet, opts *rooms.Options, ackID f
 // arrived are returned with a *PartialError.
 func (a *Adapter) FetchSockets(opts *rooms.Options) ([]rooms.SocketInfo, error) {
 	local, _ := a.local.FetchSockets(opts)
+	for i := range local {
+		local[i].Node = a.uid
+	}
 	if opts.Flags.Local {
 		return local, nil
 	}
@@ -1270,7 +1273,11 @@ func (a *Adapter) onResponse(m *msg) {
 		r.results.Lock()
 		switch r.kind {
 		case kFetch:
+			n := len(r.fetched)
 			r.fetched = append(r.fetched, parseSockets(m.sockets)...)
+			for i := n; i < len(r.fetched); i++ {
+				r.fetched[i].Node = m.uid
+			}
 		case kAllRooms:
 			for _, rm := range strs(m.rooms) {
 				r.rooms[rm] = struct{}{}

@@ -304,6 +304,7 @@ type APISocket struct {
 	User  string   `json:"user,omitempty"`
 	Rooms []string `json:"rooms"`
 	Data  any      `json:"data,omitempty"`
+	Node  string   `json:"node,omitempty"` // the node's id in the cluster
 }
 
 // sockets: {room? | user? | socket?, except?, limit?, after?} answers {sockets, next}: the
@@ -337,7 +338,7 @@ func (a *API) sockets(req *apiRequest) (any, *apiError) {
 			next = out[len(out)-1].ID
 			break
 		}
-		s := APISocket{ID: r.ID, Rooms: publicRooms(r.Rooms, r.ID)}
+		s := APISocket{ID: r.ID, Rooms: publicRooms(r.Rooms, r.ID), Node: r.Node}
 		if id := RemoteIdentity(r); id != nil {
 			s.User, s.Data = id.User, id
 		} else {
