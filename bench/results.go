@@ -306,8 +306,10 @@ func (r *echoResults) markdown() string {
 			fmt.Sprintf("%.1f", s.MaxMs),
 			fmt.Sprintf("%.0f", s.ServerCPUPercent),
 		}
-		if backend {
+		if backend && s.BackendRequests > 0 {
 			row = append(row, fmt.Sprintf("%.0f", s.BackendCPUPercent))
+		} else if backend {
+			row = append(row, "-") // a server without a backend
 		}
 		row = append(row, fmt.Sprintf("%.0f", s.ClientCPUPercent), s.Limit)
 		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
