@@ -139,52 +139,94 @@ func commandLine() string {
 	return "go run ./bench " + strings.Join(os.Args[1:], " ")
 }
 
-// launch prepares def (once per run: builds are cached in env) and starts it
-// on a free port.
+// prepare returns the argv of the server called name, running prep once
+// per run (builds are cached in env).
+func (e *runEnv) prepare(ctx context.Context, name string, prep func(context.Context, *runEnv) (func(int) []string, error)) (func(int) []string, error) {
+	e.mu.Lock()
+	argv, ok := e.prepared[name]
+	e.mu.Unlock()
+	if ok {
+		return argv, nil
+	}
+	logf("[%s] preparing", name)
+	argv, err := prep(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	if e.prepared == nil {
+		e.prepared = map[string]func(int) []string{}
+	}
+	e.prepared[name] = argv
+	e.mu.Unlock()
+	return argv, nil
+}
+
+// launch prepares def and starts it on a free port, after its backend when
+// it has one (serverDef.Backend).
 func launch(ctx context.Context, env *runEnv, def serverDef) (*serverProc, error) {
-	env.mu.Lock()
-	argv, ok := env.prepared[def.Name]
-	env.mu.Unlock()
-	if !ok {
-		logf("[%s] preparing", def.Name)
-		var err error
-		if argv, err = def.Prepare(ctx, env); err != nil {
+	argv, err := env.prepare(ctx, def.Name, def.Prepare)
+	if err != nil {
+		return nil, err
+	}
+	var backend *serverProc
+	backendURL := ""
+	if def.Backend {
+		bargv, err := env.prepare(ctx, backendName, prepareBackend)
+		if err != nil {
 			return nil, err
 		}
-		env.mu.Lock()
-		if env.prepared == nil {
-			env.prepared = map[string]func(int) []string{}
+		if backend, err = start(ctx, env, def.Name+"-"+backendName, bargv, ""); err != nil {
+			return nil, err
 		}
-		env.prepared[def.Name] = argv
-		env.mu.Unlock()
+		backendURL = backend.backendURL()
+		logf("[%s] backend pid %d on %s", def.Name, backend.pid, backendURL)
 	}
-	port, err := freePort()
+	srv, err := start(ctx, env, def.Name, argv, backendURL)
 	if err != nil {
+		if backend != nil {
+			backend.stop()
+		}
 		return nil, err
 	}
-	srv, err := startServer(ctx, env, def.Name, argv(port), port, 30*time.Second)
-	if err != nil {
-		return nil, err
-	}
+	srv.backend = backend
 	logf("[%s] pid %d listening on %s", def.Name, srv.pid, srv.addr)
 	return srv, nil
 }
 
-// cpuMeter reads the CPU time of the server, of the client workers and of
-// the whole machine over a window.
-type cpuMeter struct {
-	server     int
-	clients    []int
-	s0, c0, m0 float64
-	t0         time.Time
+// start starts a prepared server called name on a free port; "%u" in its
+// arguments becomes backendURL.
+func start(ctx context.Context, env *runEnv, name string, argv func(int) []string, backendURL string) (*serverProc, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	args := argv(port)
+	for i := range args {
+		args[i] = strings.ReplaceAll(args[i], "%u", backendURL)
+	}
+	return startServer(ctx, env, name, args, port, 30*time.Second)
 }
 
-func startCPU(server int, clients ...[]int) *cpuMeter {
-	m := &cpuMeter{server: server}
+// cpuMeter reads the CPU time of the server, of its backend (if it has
+// one), of the client workers and of the whole machine over a window.
+type cpuMeter struct {
+	server, backend int // backend: 0 without one
+	clients         []int
+	s0, b0, c0, m0  float64
+	t0              time.Time
+}
+
+func startCPU(srv *serverProc, clients ...[]int) *cpuMeter {
+	m := &cpuMeter{server: srv.pid}
 	for _, c := range clients {
 		m.clients = append(m.clients, c...)
 	}
-	m.s0, _ = readCPU(server)
+	if srv.backend != nil {
+		m.backend = srv.backend.pid
+		m.b0, _ = readCPU(m.backend)
+	}
+	m.s0, _ = readCPU(m.server)
 	m.c0 = sumCPU(m.clients)
 	m.m0, _ = machineBusy()
 	m.t0 = time.Now()
@@ -193,7 +235,7 @@ func startCPU(server int, clients ...[]int) *cpuMeter {
 
 // cpuUse is a window's CPU, in % of one core.
 type cpuUse struct {
-	Server, Clients float64
+	Server, Backend, Clients float64
 	// Others is what the rest of the machine used (the bench's parent,
 	// other processes, kernel threads): a busy neighbour shows here.
 	Others float64
@@ -203,13 +245,18 @@ type cpuUse struct {
 func (m *cpuMeter) stop() cpuUse {
 	wall := time.Since(m.t0).Seconds()
 	s1, _ := readCPU(m.server)
+	var b1 float64
+	if m.backend != 0 {
+		b1, _ = readCPU(m.backend)
+	}
 	c1 := sumCPU(m.clients)
 	m1, _ := machineBusy()
 	if wall <= 0 {
 		return cpuUse{}
 	}
-	u := cpuUse{Server: round(100*(s1-m.s0)/wall, 1), Clients: round(100*(c1-m.c0)/wall, 1)}
-	u.Others = round(max(0, 100*(m1-m.m0)/wall-u.Server-u.Clients), 1)
+	pct := func(sec float64) float64 { return round(100*sec/wall, 1) }
+	u := cpuUse{Server: pct(s1 - m.s0), Backend: pct(b1 - m.b0), Clients: pct(c1 - m.c0)}
+	u.Others = round(max(0, 100*(m1-m.m0)/wall-u.Server-u.Backend-u.Clients), 1)
 	return u
 }
 

@@ -6,7 +6,10 @@
 // started from a table of definitions (servers.go), addressed only by its
 // port and its PID (for /proc readings). Adding a server means adding a row;
 // every Socket.IO server runs cmd/riptide's default protocol ("join",
-// "leave", "publish", "ping").
+// "leave", "publish", "ping"). The rows with a backend (riptide-proxy,
+// node-proxy) hand "ping" to an application backend over HTTP: the bench
+// starts one for each such server (bench/servers/backend, which acks every
+// event with its own arguments) and counts the events it answered.
 //
 //	go run ./bench all --servers riptide,node,zishang520 --out docs/bench-results/all.json --md
 //

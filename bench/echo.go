@@ -112,8 +112,14 @@ func runEchoServer(ctx context.Context, env *runEnv, def serverDef, cfg echoConf
 		}
 	}
 	waitQuiet(ctx, def.Name, cfg.quiet)
+	var backend0 int64
+	if srv.backend != nil {
+		if backend0, err = srv.backend.backendRequests(); err != nil {
+			return fail(fmt.Errorf("asking the backend: %w", err))
+		}
+	}
 	prof := startPerf(cfg.perfDir, perfName(def.Name, "echo"), srv.pid)
-	cpu := startCPU(srv.pid, pool.pids())
+	cpu := startCPU(srv, pool.pids())
 	elapsed, err := echoRun(ctx, def, srv, pool, 2, cfg.duration, cfg.stepTimeout)
 	use := cpu.stop()
 	prof.stop()
@@ -121,6 +127,14 @@ func runEchoServer(ctx context.Context, env *runEnv, def serverDef, cfg echoConf
 		return fail(err)
 	}
 	sr.ServerCPUPercent, sr.ClientCPUPercent, sr.OthersCPUPercent = use.Server, use.Clients, use.Others
+	sr.BackendCPUPercent = use.Backend
+	if srv.backend != nil {
+		n, err := srv.backend.backendRequests()
+		if err != nil {
+			return fail(fmt.Errorf("asking the backend: %w", err))
+		}
+		sr.BackendRequests = n - backend0
+	}
 	stats, err := pool.collectStats(ctx, 2, 10*time.Second)
 	if err != nil {
 		return fail(err)
@@ -129,17 +143,23 @@ func runEchoServer(ctx context.Context, env *runEnv, def serverDef, cfg echoConf
 	for _, s := range stats {
 		sr.RoundTrips += s.Count
 		sr.Broken += s.Broken
+		sr.WrongAcks += s.Wrong
 		h.add(s.Hist)
 	}
 	sr.Seconds = round(elapsed.Seconds(), 3)
 	sr.PerSec = round(float64(sr.RoundTrips)/elapsed.Seconds(), 0)
 	sr.P50Ms, sr.P99Ms, sr.MaxMs = round(h.quantile(0.50), 3), round(h.quantile(0.99), 3), round(h.maxValue(), 3)
 	sr.Limit = limitedBy(def, false, use)
-	if sr.Broken != 0 {
+	switch {
+	case sr.Broken != 0:
 		sr.Error = fmt.Sprintf("%d clients lost their session during the run", sr.Broken)
+	case sr.WrongAcks != 0:
+		sr.Error = fmt.Sprintf("%d acks were not the echo of their ping", sr.WrongAcks)
+	case srv.backend != nil && sr.BackendRequests != sr.RoundTrips:
+		sr.Error = fmt.Sprintf("the backend answered %d events for %d round trips", sr.BackendRequests, sr.RoundTrips)
 	}
-	logf("[%s] echo: %d round trips in %.2fs: %.0f/s, p50 %.2f ms, p99 %.2f ms; server CPU %.0f%%, clients %.0f%% (%s)",
-		def.Name, sr.RoundTrips, elapsed.Seconds(), sr.PerSec, sr.P50Ms, sr.P99Ms, sr.ServerCPUPercent, sr.ClientCPUPercent, sr.Limit)
+	logf("[%s] echo: %d round trips in %.2fs: %.0f/s, p50 %.2f ms, p99 %.2f ms; server CPU %.0f%%, backend %.0f%%, clients %.0f%% (%s)",
+		def.Name, sr.RoundTrips, elapsed.Seconds(), sr.PerSec, sr.P50Ms, sr.P99Ms, sr.ServerCPUPercent, sr.BackendCPUPercent, sr.ClientCPUPercent, sr.Limit)
 	return sr
 }
 

@@ -264,7 +264,7 @@ func runFanoutPhase(ctx context.Context, def serverDef, cfg fanoutConfig, srv *s
 	waitQuiet(ctx, def.Name, cfg.quiet)
 	logf("%s: publishing for %v", tag, cfg.duration)
 	prof := startPerf(cfg.perfDir, perfName(def.Name, fmt.Sprintf("fanout-%d-%s-w%d", n, mode, window)), srv.pid)
-	cpu := startCPU(srv.pid, subs.pids(), pub.pids())
+	cpu := startCPU(srv, subs.pids(), pub.pids())
 	t0 := time.Now()
 	if err := pub.send(fmt.Sprintf("pub %d %s %d %d %d %s %s", g, mode, every.Microseconds(),
 		cfg.duration.Milliseconds(), window, fanoutRoom, pad)); err != nil {
@@ -365,15 +365,18 @@ func runFanoutPhase(ctx context.Context, def serverDef, cfg fanoutConfig, srv *s
 }
 
 // limitedBy names what most likely bounds a throughput figure, from the CPU
-// the server and the client processes used over the run, in % of one core.
-// The machine has runtime.NumCPU() cores shared by both sides.
+// the server (and its backend) and the client processes used over the run,
+// in % of one core. The machine has runtime.NumCPU() cores shared by all.
 func limitedBy(def serverDef, paced bool, use cpuUse) string {
 	capacity := 100 * float64(runtime.NumCPU())
 	busy := ""
-	if use.Others >= 10 {
-		busy = fmt.Sprintf("; other processes took %.0f%%", use.Others)
+	if use.Backend > 0 {
+		busy = fmt.Sprintf("; the backend took %.0f%%", use.Backend)
 	}
-	return limitReason(def, paced, use.Server, use.Clients, use.Others, capacity) + busy
+	if use.Others >= 10 {
+		busy += fmt.Sprintf("; other processes took %.0f%%", use.Others)
+	}
+	return limitReason(def, paced, use.Server, use.Clients, use.Others+use.Backend, capacity) + busy
 }
 
 // limitReason: a single-threaded server at a full core is server-bound;

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net"
 	"strings"
 	"testing"
@@ -21,13 +20,7 @@ func TestRiptideJWTTakesWorkerTokens(t *testing.T) {
 	if !ok || def.JWTSecret == "" {
 		t.Fatal("no riptide-jwt server with a JWT secret")
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	env := &runEnv{root: root, tmp: t.TempDir()}
+	ctx, env := newTestEnv(t)
 	argv, err := def.Prepare(ctx, env)
 	if err != nil {
 		t.Fatal(err)

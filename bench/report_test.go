@@ -102,8 +102,24 @@ func TestFanoutAndEchoRatios(t *testing.T) {
 		{Name: "node", Clients: 5, PerSec: 100, P50Ms: 2, P99Ms: 4},
 	}}
 	er.computeRatios()
-	if md := er.markdown(); !strings.Contains(md, "| node | 5 | 100 (0.50×) | 2.00 (2.00×) | 4.00 (1.00×) |") {
+	if md := er.markdown(); !strings.Contains(md, "| node | 5 | 100 (0.50×) | 2.00 (2.00×) | 4.00 (1.00×) |") || strings.Contains(md, "backend") {
 		t.Errorf("echo markdown:\n%s", md)
+	}
+	// A server with a backend adds its CPU column; the others show - there.
+	er.Servers = append(er.Servers,
+		echoServer{Name: "node-proxy", Clients: 5, PerSec: 50, P50Ms: 4, P99Ms: 8, ServerCPUPercent: 90, BackendCPUPercent: 30, BackendRequests: 500},
+		echoServer{Name: "broken", Clients: 5, Error: "gone"})
+	er.computeRatios()
+	md = er.markdown()
+	for _, want := range []string{
+		"| server CPU % | backend CPU % | client CPU % |",
+		"| node-proxy | 5 | 50 (0.25×) | 4.00 (4.00×) | 8.00 (2.00×) | 0.0 | 90 | 30 | 0 |",
+		"| riptide | 5 | 200 | 1.00 | 4.00 | 0.0 | 0 | - | 0 |",
+		"| broken | 5 | - | - | - | - | - | - | - | error: gone |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("echo markdown lacks %q:\n%s", want, md)
+		}
 	}
 }
 

@@ -83,22 +83,28 @@ type echoSettings struct {
 }
 
 type echoServer struct {
-	Name             string             `json:"name"`
-	Desc             string             `json:"desc"`
-	Error            string             `json:"error,omitempty"`
-	Clients          int                `json:"clients"`
-	Seconds          float64            `json:"seconds"`
-	RoundTrips       int64              `json:"round_trips"`
-	PerSec           float64            `json:"round_trips_per_sec"`
-	P50Ms            float64            `json:"p50_ms"`
-	P99Ms            float64            `json:"p99_ms"`
-	MaxMs            float64            `json:"max_ms"`
-	Broken           int64              `json:"broken"`
-	ServerCPUPercent float64            `json:"server_cpu_percent"`
-	ClientCPUPercent float64            `json:"client_cpu_percent"`
-	OthersCPUPercent float64            `json:"others_cpu_percent"`
-	Limit            string             `json:"limited_by"`
-	Ratios           map[string]float64 `json:"ratios_to_riptide,omitempty"`
+	Name             string  `json:"name"`
+	Desc             string  `json:"desc"`
+	Error            string  `json:"error,omitempty"`
+	Clients          int     `json:"clients"`
+	Seconds          float64 `json:"seconds"`
+	RoundTrips       int64   `json:"round_trips"`
+	PerSec           float64 `json:"round_trips_per_sec"`
+	P50Ms            float64 `json:"p50_ms"`
+	P99Ms            float64 `json:"p99_ms"`
+	MaxMs            float64 `json:"max_ms"`
+	Broken           int64   `json:"broken"`
+	WrongAcks        int64   `json:"wrong_acks"` // acks that were not the ping's echo
+	ServerCPUPercent float64 `json:"server_cpu_percent"`
+	// The backend of a server that proxies "ping" (serverDef.Backend): its
+	// CPU and the events it answered during the measured run (as many as
+	// the round trips).
+	BackendCPUPercent float64            `json:"backend_cpu_percent,omitempty"`
+	BackendRequests   int64              `json:"backend_requests,omitempty"`
+	ClientCPUPercent  float64            `json:"client_cpu_percent"`
+	OthersCPUPercent  float64            `json:"others_cpu_percent"`
+	Limit             string             `json:"limited_by"`
+	Ratios            map[string]float64 `json:"ratios_to_riptide,omitempty"`
 }
 
 // allResults is the document of the "all" command: every workload.
@@ -271,12 +277,25 @@ func (r *fanoutResults) markdown() string {
 }
 
 func (r *echoResults) markdown() string {
+	backend, backendDash := false, "" // a backend CPU column when a server has a backend
+	for _, s := range r.Servers {
+		if s.BackendRequests > 0 {
+			backend, backendDash = true, " - |"
+		}
+	}
 	var b strings.Builder
-	b.WriteString("| server | clients | round trips/s | p50 ms | p99 ms | max ms | server CPU % | client CPU % | limited by |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| server | clients | round trips/s | p50 ms | p99 ms | max ms | server CPU % |")
+	if backend {
+		b.WriteString(" backend CPU % |")
+	}
+	b.WriteString(" client CPU % | limited by |\n|---|---|---|---|---|---|---|---|---|")
+	if backend {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
 	for _, s := range r.Servers {
 		if s.Error != "" && s.RoundTrips == 0 {
-			fmt.Fprintf(&b, "| %s | %d | - | - | - | - | - | - | error: %s |\n", s.Name, s.Clients, s.Error)
+			fmt.Fprintf(&b, "| %s | %d | - | - | - | - | - |%s - | error: %s |\n", s.Name, s.Clients, backendDash, s.Error)
 			continue
 		}
 		row := []string{
@@ -286,9 +305,13 @@ func (r *echoResults) markdown() string {
 			withRatio(fmt.Sprintf("%.2f", s.P99Ms), s.Ratios, ratioP99),
 			fmt.Sprintf("%.1f", s.MaxMs),
 			fmt.Sprintf("%.0f", s.ServerCPUPercent),
-			fmt.Sprintf("%.0f", s.ClientCPUPercent),
-			s.Limit,
 		}
+		if backend && s.BackendRequests > 0 {
+			row = append(row, fmt.Sprintf("%.0f", s.BackendCPUPercent))
+		} else if backend {
+			row = append(row, "-") // a server without a backend
+		}
+		row = append(row, fmt.Sprintf("%.0f", s.ClientCPUPercent), s.Limit)
 		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
 	}
 	return b.String()

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +31,11 @@ type serverDef struct {
 	// Socket.IO client connects with auth {token: <JWT>}, each its own user
 	// (cmd/riptide's auth.jwt.hmac_secret).
 	JWTSecret string
+	// Backend says the server hands "ping" to an application backend: launch
+	// starts one (bench/servers/backend, which acks every event with its own
+	// arguments) for the server, and "%u" in the server's argv becomes its
+	// URL.
+	Backend bool
 	// Prepare runs once per bench run (e.g. builds a binary into env.tmp)
 	// and returns the argv that starts the server on 127.0.0.1:port.
 	Prepare func(ctx context.Context, env *runEnv) (argv func(port int) []string, err error)
@@ -78,11 +85,31 @@ var serverDefs = []serverDef{
 			"--addr", "127.0.0.1:%d", "--jwt.hmac-secret", benchJWTSecret),
 	},
 	{
+		// The same binary handing "ping" to the bench's backend over HTTP
+		// (the event proxy): against "riptide", what one HTTP round trip per
+		// event costs; against "node-proxy", the tier against a Node app
+		// calling the same backend.
+		Name:    "riptide-proxy",
+		Desc:    `riptide with "ping" proxied to the bench's backend (--events '[{"name":"ping","action":"proxy"}]' --backend-url)`,
+		Path:    "/socket.io/",
+		Backend: true,
+		Prepare: prepareGoBinary("riptide-proxy", "", "./cmd/riptide",
+			"--addr", "127.0.0.1:%d", "--backend-url", "%u", "--events", `[{"name":"ping","action":"proxy"}]`),
+	},
+	{
 		Name:    "node",
 		Desc:    "Node socket.io 4.8 (bench/servers/node-sio.js, default options)",
 		Path:    "/socket.io/",
 		OneCore: true,
 		Prepare: prepareNodeScript("bench/servers/node-sio.js"),
+	},
+	{
+		Name:    "node-proxy",
+		Desc:    "Node socket.io 4.8 whose \"ping\" handler POSTs to the bench's backend over a keep-alive http.Agent (bench/servers/node-sio-proxy.js)",
+		Path:    "/socket.io/",
+		OneCore: true,
+		Backend: true,
+		Prepare: prepareNodeScript("bench/servers/node-sio-proxy.js", "--backend", "%u"),
 	},
 	{
 		Name: "zishang520",
@@ -140,8 +167,8 @@ func prepareGoBinary(name, dir, pkg string, args ...string) func(context.Context
 }
 
 // prepareNodeScript checks that node and the script exist. The script must
-// accept --port N and listen on 127.0.0.1.
-func prepareNodeScript(script string) func(context.Context, *runEnv) (func(int) []string, error) {
+// accept --port N and listen on 127.0.0.1; args follow.
+func prepareNodeScript(script string, args ...string) func(context.Context, *runEnv) (func(int) []string, error) {
 	return func(_ context.Context, env *runEnv) (func(int) []string, error) {
 		node, err := exec.LookPath("node")
 		if err != nil {
@@ -152,7 +179,7 @@ func prepareNodeScript(script string) func(context.Context, *runEnv) (func(int) 
 			return nil, err
 		}
 		return func(port int) []string {
-			return []string{node, path, "--port", strconv.Itoa(port)}
+			return append([]string{node, path, "--port", strconv.Itoa(port)}, args...)
 		}, nil
 	}
 }
@@ -165,6 +192,7 @@ type serverProc struct {
 	logPath string
 	exited  chan struct{} // closed when the process has been reaped
 	waitErr error
+	backend *serverProc // the server's backend (serverDef.Backend), stopped with it
 }
 
 // startServer starts argv with its output going to a log file in env.tmp and
@@ -222,8 +250,12 @@ func (p *serverProc) alive() bool {
 	}
 }
 
-// stop ends the server by PID: SIGTERM, then SIGKILL after 5 s.
+// stop ends the server by PID: SIGTERM, then SIGKILL after 5 s; then its
+// backend, if it has one.
 func (p *serverProc) stop() {
+	if p.backend != nil {
+		defer p.backend.stop()
+	}
 	if !p.alive() {
 		return
 	}
@@ -238,6 +270,30 @@ func (p *serverProc) stop() {
 	case <-p.exited:
 	case <-time.After(5 * time.Second):
 	}
+}
+
+// prepareBackend builds bench/servers/backend, the backend of the servers
+// with serverDef.Backend.
+var prepareBackend = prepareGoBinary("backend", "", "./bench/servers/backend", "--addr", "127.0.0.1:%d")
+
+// backendName is the key of the backend's build in runEnv.prepared.
+const backendName = "backend"
+
+// backendURL is the URL a server POSTs its events to.
+func (p *serverProc) backendURL() string { return "http://" + p.addr + "/" }
+
+// backendRequests asks the backend how many events it has answered.
+func (p *serverProc) backendRequests() (int64, error) {
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(p.backendURL())
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Requests int64 `json:"requests"`
+	}
+	return v.Requests, json.NewDecoder(resp.Body).Decode(&v)
 }
 
 // freePort asks the kernel for a free loopback port. Another process could

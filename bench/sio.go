@@ -158,3 +158,14 @@ func parseUint(p []byte) (int64, []byte, bool) {
 func isAck(p []byte) bool {
 	return len(p) >= 3 && p[0] == '4' && p[1] == '3' && p[2] >= '0' && p[2] <= '9'
 }
+
+// isEcho reports whether p is the answer every server gives to the echo
+// request of appendPing: `43<id>[<id>]`, the ack of ping id carrying its
+// argument back. Anything else (an error in the ack, e.g. a proxied ping
+// whose backend failed) is not a round trip. It does not allocate.
+func isEcho(p []byte, id uint32) bool {
+	var buf [32]byte
+	want := strconv.AppendUint(append(buf[:0], "43"...), uint64(id), 10)
+	want = strconv.AppendUint(append(want, '['), uint64(id), 10)
+	return bytes.Equal(p, append(want, ']'))
+}

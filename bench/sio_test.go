@@ -79,6 +79,18 @@ func TestPingAndAck(t *testing.T) {
 			t.Errorf("isAck(%q) != %v", p, want)
 		}
 	}
+	// The echo of ping 17, and what a server answers when it cannot echo.
+	for p, want := range map[string]bool{
+		`4317[17]`: true, `4317[]`: false, `4317[18]`: false, `4318[17]`: false, `4317[17,1]`: false,
+		`4317[{"error":{"code":"BACKEND_UNAVAILABLE","message":"backend unavailable"}}]`: false,
+	} {
+		if isEcho([]byte(p), 17) != want {
+			t.Errorf("isEcho(%q, 17) != %v", p, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { isEcho([]byte(`434294967295[4294967295]`), 1<<32-1) }); n != 0 {
+		t.Fatalf("isEcho allocates %v times", n)
+	}
 }
 
 func TestAppendClientFrameLengths(t *testing.T) {

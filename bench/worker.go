@@ -78,6 +78,7 @@ type workerStats struct {
 	Count    int64      `json:"count"`    // fan-out messages received, or echo round trips
 	Stray    int64      `json:"stray"`    // fan-out messages of another run
 	Broken   int64      `json:"broken"`   // echo sessions that ended mid-run
+	Wrong    int64      `json:"wrong"`    // echo acks that were not the echo (isEcho)
 	Hist     [][2]int64 `json:"hist"`     // latency, µs, sparse (see histogram)
 }
 
@@ -208,6 +209,7 @@ type worker struct {
 	count  atomic.Int64
 	stray  atomic.Int64
 	broken atomic.Int64
+	wrong  atomic.Int64
 	hist   histogram
 	comp   completion
 
@@ -382,7 +384,7 @@ func (w *worker) command(f []string, out io.Writer) error {
 		}
 		line := workerLine{Stats: &workerStats{
 			Gen: v[0], Sessions: int(w.comp.n.Load()), Count: w.count.Load(),
-			Stray: w.stray.Load(), Broken: w.broken.Load(), Hist: w.hist.sparse(),
+			Stray: w.stray.Load(), Broken: w.broken.Load(), Wrong: w.wrong.Load(), Hist: w.hist.sparse(),
 		}}
 		b, err := json.Marshal(line)
 		if err != nil {
@@ -435,6 +437,7 @@ func (w *worker) reset(gen int64) {
 	w.count.Store(0)
 	w.stray.Store(0)
 	w.broken.Store(0)
+	w.wrong.Store(0)
 	w.hist.reset()
 	w.comp.reset(gen, w.connected.Load())
 	w.reportNow()
@@ -684,7 +687,7 @@ func (w *worker) run(s *session) error {
 				w.onFanout(p)
 			case roleEcho:
 				if isAck(p) {
-					if err := w.onEchoAck(s); err != nil {
+					if err := w.onEchoAck(s, p); err != nil {
 						return err
 					}
 				}
@@ -742,15 +745,19 @@ func (w *worker) sendPing(s *session) error {
 	return writeFrame(s.conn, ws.OpText, appendPing(buf[:0], id), s.mask)
 }
 
-// onEchoAck records a round trip and sends the next ping, or ends the
-// session's part of the run.
-func (w *worker) onEchoAck(s *session) error {
+// onEchoAck records a round trip, or a wrong answer, and sends the next
+// ping, or ends the session's part of the run.
+func (w *worker) onEchoAck(s *session, p []byte) error {
 	if !s.echoing.Load() {
 		return nil
 	}
 	now := int64(time.Since(w.t0))
-	w.hist.record((now - s.sentAt.Load()) / 1000)
-	w.count.Add(1)
+	if isEcho(p, s.ackID.Load()) {
+		w.hist.record((now - s.sentAt.Load()) / 1000)
+		w.count.Add(1)
+	} else {
+		w.wrong.Add(1)
+	}
 	if now < w.echoDeadline.Load() {
 		return w.sendPing(s)
 	}

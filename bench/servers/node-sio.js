@@ -10,6 +10,7 @@
 //
 // Usage: node node-sio.js [--port N] [--host H]
 // Prints {"port":N} on stdout once listening. Exits on SIGTERM/SIGINT.
+// node-sio-proxy.js reuses arg, protocol and serve with a "ping" of its own.
 "use strict";
 
 const path = require("path");
@@ -25,15 +26,14 @@ function arg(name, def) {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
 }
 
-const host = arg("--host", "127.0.0.1");
-const port = Number(arg("--port", "0"));
+// echoPing acks with the event's own arguments.
+function echoPing(...args) {
+  const ack = args.pop();
+  if (typeof ack === "function") ack(...args);
+}
 
-const httpServer = http.createServer();
-// serveClient off: it only adds the /socket.io/socket.io.js route, which no
-// bench client asks for; everything on the wire is the default.
-const io = new Server(httpServer, { serveClient: false });
-
-io.on("connection", (socket) => {
+// protocol installs the default protocol's handlers on socket; ping handles "ping".
+function protocol(socket, ping = echoPing) {
   socket.on("join", (room, ack) => {
     if (typeof room === "string") socket.join(room);
     if (typeof ack === "function") ack();
@@ -42,22 +42,29 @@ io.on("connection", (socket) => {
     if (typeof room === "string") socket.leave(room);
     if (typeof ack === "function") ack();
   });
-  socket.on("ping", (...args) => {
-    const ack = args.pop();
-    if (typeof ack === "function") ack(...args);
-  });
+  socket.on("ping", ping);
   socket.on("publish", (room, event, ...args) => {
     if (typeof args[args.length - 1] === "function") args.pop();
     if (typeof room === "string" && typeof event === "string") socket.to(room).emit(event, ...args);
   });
-});
-
-httpServer.listen(port, host, () => {
-  process.stdout.write(JSON.stringify({ port: httpServer.address().port }) + "\n");
-});
-
-function shutdown() {
-  process.exit(0);
 }
-process.on("SIGTERM", shutdown);
-process.on("SIGINT", shutdown);
+
+// serve listens on --host/--port, calls onConnection for every socket and
+// prints the port once listening.
+function serve(onConnection) {
+  const httpServer = http.createServer();
+  // serveClient off: it only adds the /socket.io/socket.io.js route, which no
+  // bench client asks for; everything on the wire is the default.
+  const io = new Server(httpServer, { serveClient: false });
+  io.on("connection", onConnection);
+  httpServer.listen(Number(arg("--port", "0")), arg("--host", "127.0.0.1"), () => {
+    process.stdout.write(JSON.stringify({ port: httpServer.address().port }) + "\n");
+  });
+  const shutdown = () => process.exit(0);
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+}
+
+module.exports = { arg, protocol, serve };
+
+if (require.main === module) serve((socket) => protocol(socket));
