@@ -30,6 +30,9 @@ type Server struct {
 	dynamics []*dynamic
 
 	inputPauses atomic.Uint64 // see Stats.InputPauses
+
+	obs      atomic.Pointer[Observer] // see Observe; nil: nothing watches
+	observed atomic.Bool              // the observer slot is claimed
 }
 
 // dynamic is a parent namespace created with OfFunc: children are created on demand when a
@@ -249,15 +252,24 @@ func (h *engineHandler) OnOpen(sess *engine.Session) {
 	c.timer.Init(c)
 	sess.SetContext(c)
 	s.startWheel().Schedule(&c.timer, time.Now().Add(s.opts.ConnectTimeout))
+	if o := s.obs.Load(); o != nil && o.Opened != nil {
+		o.Opened(sess)
+	}
 }
 
 func (h *engineHandler) OnMessage(sess *engine.Session, data []byte, binary bool) {
+	if o := h.obs.Load(); o != nil && o.Received != nil {
+		o.Received(1, len(data))
+	}
 	sess.Context().(*client).onMessage(data, binary)
 }
 
 func (h *engineHandler) OnClose(sess *engine.Session, reason engine.CloseReason) {
 	if c, ok := sess.Context().(*client); ok {
 		c.onClose(reasonOf(reason))
+	}
+	if o := h.obs.Load(); o != nil && o.Closed != nil {
+		o.Closed(sess, reasonOf(reason))
 	}
 }
 
