@@ -21,6 +21,7 @@ type Scenario struct {
 // ClientDef is one client's connect options.
 type ClientDef struct {
 	URL   string            `json:"url,omitempty"` // default: the scenario's
+	Nsp   string            `json:"nsp,omitempty"` // a namespace appended to the URL ("/admin")
 	Auth  any               `json:"auth,omitempty"`
 	Query map[string]string `json:"query,omitempty"`
 }

@@ -5,7 +5,9 @@
 // Flags:
 //   --scenario FILE   (required) JSON:
 //     {url, transport: "polling"|"websocket",
-//      clients: {NAME: {auth?, query?, url?}},   (url: another server than the scenario's)
+//      clients: {NAME: {auth?, query?, url?, nsp?}},
+//                                                   (url: another server than the scenario's;
+//                                                   nsp: a namespace appended to the URL)
 //      steps: [
 //        {c: NAME, connect: true}                   connect; result {connected, error?}
 //        {c: NAME, emit: EVENT, args: [...], ack: true|false}
@@ -45,7 +47,7 @@ function client(name) {
   const opts = { transports: [sc.transport], reconnection: false, forceNew: true, autoConnect: false, timeout: 5000 };
   if (def.auth !== undefined) opts.auth = def.auth;
   if (def.query) opts.query = def.query;
-  const socket = io(def.url || sc.url, opts);
+  const socket = io((def.url || sc.url) + (def.nsp || ""), opts);
   const cl = { socket, inbox: [], waiters: [], disconnected: null, onDisconnect: null };
   socket.onAny((event, ...a) => {
     cl.inbox.push({ event, args: a });
