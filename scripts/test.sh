@@ -30,6 +30,12 @@ if ! /usr/bin/python3 -c "import jwt, cryptography" >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-jwt python3-cryptography
 fi
 
+# The Socket.IO Admin UI's browser test (server/adminui) drives Debian's Chromium, headless.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing chromium (apt)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+
 echo "== npm clients (internal/nodetest/js)"
 (cd internal/nodetest/js && npm ci --no-audit --no-fund --loglevel=error)
 
