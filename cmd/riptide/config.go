@@ -25,6 +25,7 @@ type Config struct {
 	Redis    RedisConfig
 	Log      LogConfig
 	Debug    DebugConfig
+	AdminUI  AdminUIConfig
 }
 
 // ListenConfig is where and how the binary accepts HTTP connections.
@@ -194,6 +195,7 @@ var sections = []section{
 	{"redis", "Cluster membership through Redis (docs/cluster.md). An empty url runs a single node with rooms in memory."},
 	{"log", "The process log (text, on stderr)."},
 	{"debug", "Runtime and profiling knobs."},
+	adminUISection,
 }
 
 // option declares one setting: its file key, its flag, its default and its help. The
@@ -220,7 +222,7 @@ type value interface {
 // Defaults live here and only here: defaults() applies them.
 func (c *Config) options() []*option {
 	l, e, lim, j := &c.Listen, &c.Engine, &c.Limits, &c.Auth.JWT
-	return []*option{
+	opts := []*option{
 		{key: "listen.addr", def: ":3000", val: (*strVal)(&l.Addr),
 			help: "Address to listen on, host:port (port 0 picks a free one)."},
 		{key: "listen.path", def: "/socket.io/", val: (*strVal)(&l.Path),
@@ -367,6 +369,7 @@ func (c *Config) options() []*option {
 		{key: "debug.pprof_addr", flag: "pprof", def: "", val: (*strVal)(&c.Debug.PprofAddr),
 			help: "Serve net/http/pprof on this address (e.g. 127.0.0.1:6060); empty: off. Never expose it publicly."},
 	}
+	return append(opts, c.AdminUI.options()...)
 }
 
 // defaults returns the configuration with every declared default.
