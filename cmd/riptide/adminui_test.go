@@ -2,14 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/riptide-io/riptide/internal/nodetest"
 )
@@ -23,18 +20,7 @@ func TestAdminUI(t *testing.T) {
 	nodetest.Setup(t)
 	c := flags(t, "--addr", "127.0.0.1:0", "--cors-origin", "http://app.example", "--admin-ui",
 		"--admin-ui-password-hash", testAdminHash, "--admin-ui-origin", "http://ui.example", "--admin-ui-read-only")
-	l, _, err := start(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = l.Close(ctx)
-		adminUI.Close()
-		adminUI = nil
-	}()
-	base := "http://" + l.Addr()
+	base, _ := serveConfig(t, c)
 	for _, origin := range []string{"http://ui.example", "http://app.example"} {
 		req, _ := http.NewRequest("GET", base+"/socket.io/?EIO=4&transport=polling", nil)
 		req.Header.Set("Origin", origin)

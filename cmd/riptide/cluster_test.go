@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/riptide-io/riptide/internal/redistest"
 	"github.com/riptide-io/riptide/rooms/redis"
@@ -25,17 +23,7 @@ func TestRedisFlags(t *testing.T) {
 	if c.Redis.URL != r.URL() || c.Redis.Key != "myapp" || c.Redis.Sharded {
 		t.Fatalf("flags %+v", c)
 	}
-	l, srv, err := start(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = l.Close(ctx)
-		_ = redisCluster.Close()
-		redisCluster = nil
-	}()
+	_, srv := serveConfig(t, c)
 	if _, ok := srv.Of("/").Adapter().(*redis.Adapter); !ok {
 		t.Fatalf("adapter %T, want the Redis adapter", srv.Of("/").Adapter())
 	}

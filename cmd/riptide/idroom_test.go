@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -31,21 +28,8 @@ func TestRoomNamedLikeASocketID(t *testing.T) {
 				args = append(args, "--redis", r.URL())
 				script = []string{"--redis", r.URL()}
 			}
-			c := flags(t, args...)
-			l, _, err := start(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = l.Close(ctx)
-				if redisCluster != nil {
-					_ = redisCluster.Close()
-					redisCluster = nil
-				}
-			}()
-			nodetest.Run(t, 30*time.Second, "riptide-id-room.js", append([]string{"--url", "http://" + l.Addr()}, script...)...)
+			base, _ := serveConfig(t, flags(t, args...))
+			nodetest.Run(t, 30*time.Second, "riptide-id-room.js", append([]string{"--url", base}, script...)...)
 		})
 	}
 }

@@ -217,22 +217,35 @@ func TestSession(t *testing.T) {
 	}
 }
 
+// runAdmin runs steps on WebSocket against a new server with the UI installed with cfg;
+// client "admin" is the UI, logged in with the password.
+func runAdmin(t *testing.T, cfg adminui.Config, steps ...nodetest.Step) []nodetest.StepResult {
+	nodetest.Setup(t)
+	io, _ := newServer(t, server.Options{}, cfg)
+	return nodetest.RunScenario(t, nodetest.Scenario{URL: listen(t, io, engine.ListenConfig{}), Transport: "websocket",
+		Clients: map[string]nodetest.ClientDef{"admin": {Nsp: "/admin", Auth: adminAuth}}, Steps: steps})
+}
+
+// features returns the supported features of a "config" expect step.
+func features(t *testing.T, r nodetest.StepResult) []string {
+	t.Helper()
+	var cfg struct{ SupportedFeatures []string }
+	if err := arg(r, 0, &cfg); err != nil {
+		t.Fatalf("config: %v (%+v)", err, r)
+	}
+	return cfg.SupportedFeatures
+}
+
 // TestReadOnly: a read-only UI is offered no action, and its requests do nothing.
 func TestReadOnly(t *testing.T) {
-	nodetest.Setup(t)
-	io, _ := newServer(t, server.Options{}, adminui.Config{ReadOnly: true})
-	res := nodetest.RunScenario(t, nodetest.Scenario{URL: listen(t, io, engine.ListenConfig{}), Transport: "websocket",
-		Clients: map[string]nodetest.ClientDef{"admin": {Nsp: "/admin", Auth: adminAuth}},
-		Steps: []nodetest.Step{
-			{C: "c", Connect: true},
-			{C: "admin", Connect: true},
-			{C: "admin", Expect: "config"},
-			{C: "admin", Emit: "_disconnect", Args: []any{"/", true}},
-			{C: "c", ExpectDisconnect: true, Ms: 1000},
-		}})
-	var cfg struct{ SupportedFeatures []string }
-	if err := arg(res[2], 0, &cfg); err != nil || !slices.Equal(cfg.SupportedFeatures, []string{"AGGREGATED_EVENTS", "ALL_EVENTS"}) {
-		t.Errorf("config %s: %v", res[2].Args, err)
+	res := runAdmin(t, adminui.Config{ReadOnly: true},
+		nodetest.Step{C: "c", Connect: true},
+		nodetest.Step{C: "admin", Connect: true},
+		nodetest.Step{C: "admin", Expect: "config"},
+		nodetest.Step{C: "admin", Emit: "_disconnect", Args: []any{"/", true}},
+		nodetest.Step{C: "c", ExpectDisconnect: true, Ms: 1000})
+	if f := features(t, res[2]); !slices.Equal(f, []string{"AGGREGATED_EVENTS", "ALL_EVENTS"}) {
+		t.Errorf("features %v", f)
 	}
 	if !res[4].Timeout {
 		t.Errorf("a read-only UI disconnected a socket: %+v", res[4])
@@ -241,21 +254,15 @@ func TestReadOnly(t *testing.T) {
 
 // TestProduction: in production mode the UI gets statistics only, no socket list or feed.
 func TestProduction(t *testing.T) {
-	nodetest.Setup(t)
-	io, _ := newServer(t, server.Options{}, adminui.Config{Production: true})
-	res := nodetest.RunScenario(t, nodetest.Scenario{URL: listen(t, io, engine.ListenConfig{}), Transport: "websocket",
-		Clients: map[string]nodetest.ClientDef{"admin": {Nsp: "/admin", Auth: adminAuth}},
-		Steps: []nodetest.Step{
-			{C: "admin", Connect: true},
-			{C: "admin", Expect: "config"},
-			{C: "admin", Expect: "server_stats"},
-			{C: "c", Connect: true},
-			{C: "admin", None: "socket_connected", Ms: 500},
-			{C: "admin", None: "all_sockets", Ms: 10},
-		}})
-	var cfg struct{ SupportedFeatures []string }
-	if err := arg(res[1], 0, &cfg); err != nil || slices.Contains(cfg.SupportedFeatures, "ALL_EVENTS") {
-		t.Errorf("config %s: %v", res[1].Args, err)
+	res := runAdmin(t, adminui.Config{Production: true},
+		nodetest.Step{C: "admin", Connect: true},
+		nodetest.Step{C: "admin", Expect: "config"},
+		nodetest.Step{C: "admin", Expect: "server_stats"},
+		nodetest.Step{C: "c", Connect: true},
+		nodetest.Step{C: "admin", None: "socket_connected", Ms: 500},
+		nodetest.Step{C: "admin", None: "all_sockets", Ms: 10})
+	if f := features(t, res[1]); slices.Contains(f, "ALL_EVENTS") {
+		t.Errorf("features %v", f)
 	}
 	if res[2].Timeout || !res[4].Timeout || !res[5].Timeout {
 		t.Errorf("production mode: stats %+v, socket_connected %+v, all_sockets %+v", res[2], res[4], res[5])

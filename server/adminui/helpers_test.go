@@ -1,7 +1,6 @@
 package adminui_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/riptide-io/riptide/internal/nodetest"
+	"github.com/riptide-io/riptide/internal/servetest"
 	"github.com/riptide-io/riptide/server"
 	"github.com/riptide-io/riptide/server/adminui"
 	"github.com/riptide-io/riptide/server/engine"
@@ -63,17 +63,7 @@ func newServer(t testing.TB, opts server.Options, cfg adminui.Config) (*server.S
 // listen serves io on a free port of 127.0.0.1 until the test ends and returns its URL.
 func listen(t testing.TB, io *server.Server, cfg engine.ListenConfig) string {
 	t.Helper()
-	l, err := io.Listen("127.0.0.1:0", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = l.Close(ctx)
-		io.Close()
-	})
-	return "http://" + l.Addr()
+	return servetest.Listen(t, io, cfg)
 }
 
 // sock is a serialized socket as the UI gets it.
