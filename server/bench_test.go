@@ -57,9 +57,25 @@ func BenchmarkAckRoundTrip(b *testing.B) {
 
 // BenchmarkFanout1000 measures one broadcast to a room of 1,000 WebSocket clients, end to
 // end (the clients run in this process and count what they read).
-func BenchmarkFanout1000(b *testing.B) {
+func BenchmarkFanout1000(b *testing.B) { benchFanout(b, nil) }
+
+// BenchmarkFanout1000Observed is BenchmarkFanout1000 with an observer counting the traffic,
+// as server/adminui's does while a UI watches (without its event feed).
+func BenchmarkFanout1000Observed(b *testing.B) {
+	var packets, bytes atomic.Int64
+	benchFanout(b, &Observer{Sent: func(p, n int) { packets.Add(int64(p)); bytes.Add(int64(n)) }})
+}
+
+func benchFanout(b *testing.B, o *Observer) {
 	const n = 1000
 	io := New(Options{})
+	if o != nil {
+		ob, err := io.Observe(o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ob.Close()
+	}
 	io.On("join", func(s *Socket, ev *Event) { s.Join("room"); _ = ev.Ack() })
 	addr := startIOB(b, io)
 	var got atomic.Int64
