@@ -34,6 +34,7 @@ type Step struct {
 	Args             []any     `json:"args,omitempty"`
 	Ack              bool      `json:"ack,omitempty"`
 	Expect           string    `json:"expect,omitempty"`
+	With             string    `json:"with,omitempty"` // Expect: only an event whose arguments hold this text ("$id:NAME" allowed)
 	None             string    `json:"none,omitempty"`
 	Ms               int       `json:"ms,omitempty"`
 	Disconnect       bool      `json:"disconnect,omitempty"`

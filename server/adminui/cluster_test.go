@@ -48,7 +48,7 @@ func TestCluster(t *testing.T) {
 			return nil
 		}},
 		{Step: nodetest.Step{C: "b2", Connect: true}, Want: func(r nodetest.StepResult) error { b2 = r.ID; return nil }},
-		{Step: nodetest.Step{C: "admin", Expect: "socket_connected"}, Want: func(r nodetest.StepResult) error {
+		{Step: nodetest.Step{C: "admin", Expect: "socket_connected", With: "$id:b2"}, Want: func(r nodetest.StepResult) error {
 			var s sock
 			if err := arg(r, 0, &s); err != nil || s.ID != b2 {
 				return fmt.Errorf("socket_connected %s, want node B's %s (%v)", r.Args, b2, err)
@@ -62,7 +62,7 @@ func TestCluster(t *testing.T) {
 			}
 			return nil
 		}},
-		{Step: nodetest.Step{C: "admin", Expect: "socket_disconnected"}, Want: func(r nodetest.StepResult) error {
+		{Step: nodetest.Step{C: "admin", Expect: "socket_disconnected", With: "$id:b2"}, Want: func(r nodetest.StepResult) error {
 			return wantArgs(r, "/", b2, "server namespace disconnect")
 		}},
 	}
