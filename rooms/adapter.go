@@ -106,6 +106,9 @@ type SocketInfo struct {
 	// Data and Handshake describe a remote socket (decoded from the other node's answer).
 	Data      any
 	Handshake any
+	// Node is the id of the node the socket is on, when the adapter knows it ("" for an
+	// adapter of one node, and for answers of nodes that do not say who they are).
+	Node string
 }
 
 // Session is what connection state recovery keeps of a socket that dropped.
@@ -115,8 +118,20 @@ type Session struct {
 	Rooms []Room
 	Data  any
 	// MissedPackets are filled by RestoreSession: the stored packets after the client's
-	// offset that were addressed to the session's rooms, in order.
+	// offset that were addressed to the session's rooms, in order. The server delivers them
+	// after it added the restored socket to its rooms (AddAll), and reads the field only
+	// then: a cluster adapter appends there what reached this node between its read of the
+	// store and that AddAll.
 	MissedPackets []*Packet
+}
+
+// SessionMember is a Member with a private session id (the pid of connection state
+// recovery), for adapters that keep the sessions of live sockets too. The server package's
+// Socket implements it.
+type SessionMember interface {
+	Member
+	// PID returns the private session id, "" when recovery is off.
+	PID() string
 }
 
 // ErrUnsupported is returned for operations an adapter does not offer.

@@ -62,6 +62,8 @@ type Memory struct {
 	packets  []storedPacket
 	sessions map[string]storedSession
 	offset   atomic.Uint64
+
+	broadcasts, deliveries atomic.Uint64 // see MemoryStats
 }
 
 // roomShard holds the rooms whose names hash to it. A room with one member (a user's
@@ -457,11 +459,12 @@ func (a *Memory) match(dst []Member, opts *Options) []Member {
 // Broadcast implements Adapter: the members are collected, then delivered to outside the
 // locks, all at once when the host can (encode once, one task per event loop).
 func (a *Memory) Broadcast(p *Packet, opts *Options) {
-	if a.opts.Recovery && p.ID < 0 && !opts.Flags.Volatile && isEvent(p.Type) {
+	if a.opts.Recovery && Recoverable(p, opts) {
 		a.store(p, opts)
 	}
 	buf := memberSlices.Get().(*[]Member)
 	ms := a.match((*buf)[:0], opts)
+	a.counted(len(ms))
 	if a.deliver != nil {
 		a.deliver.DeliverAll(p, ms, opts.Flags.Volatile)
 	} else {
@@ -474,11 +477,17 @@ func (a *Memory) Broadcast(p *Packet, opts *Options) {
 	memberSlices.Put(buf)
 }
 
-func isEvent(t uint8) bool { return t == 2 || t == 5 }
+// Recoverable reports whether connection state recovery stores the broadcast of p with
+// opts (and gives it an offset): events (EVENT or BINARY_EVENT), not volatile, without
+// acks, as the reference's SessionAwareAdapter decides.
+func Recoverable(p *Packet, opts *Options) bool {
+	return p.ID < 0 && !opts.Flags.Volatile && (p.Type == 2 || p.Type == 5)
+}
 
 // BroadcastWithAck implements Adapter: there are no other nodes, so onReply is never called.
 func (a *Memory) BroadcastWithAck(p *Packet, opts *Options, ackID func(Member) int64, onCount func(int), _ func([]byte, [][]byte)) error {
 	ms := a.match(nil, opts)
+	a.counted(len(ms))
 	onCount(len(ms))
 	for _, m := range ms {
 		q := p.Copy() // the ack id differs per member, so each encodes its own
@@ -618,10 +627,40 @@ func (a *Memory) Rooms() []Room {
 // Close implements Adapter.
 func (a *Memory) Close() error { return nil }
 
+// MemoryStats are an in-memory adapter's counters and its number of rooms.
+type MemoryStats struct {
+	// Broadcasts counts the broadcasts delivered to this node's members (with or without
+	// acks; a cluster adapter's broadcasts from other nodes included); Deliveries counts
+	// the members each was handed to (volatile drops happen later, in the transport).
+	Broadcasts, Deliveries uint64
+	// Rooms is the number of rooms with members here, not counting the rooms named by each
+	// socket's own id.
+	Rooms int
+}
+
+// Stats returns the counters, and counts the rooms (a read lock per shard, no copy).
+// Safe for concurrent use.
+func (a *Memory) Stats() MemoryStats {
+	st := MemoryStats{Broadcasts: a.broadcasts.Load(), Deliveries: a.deliveries.Load()}
+	for i := range a.rooms {
+		rs := &a.rooms[i]
+		rs.mu.RLock()
+		st.Rooms += len(rs.m) + len(rs.solo)
+		rs.mu.RUnlock()
+	}
+	return st
+}
+
+// counted counts one broadcast handed to n members.
+func (a *Memory) counted(n int) {
+	a.broadcasts.Add(1)
+	a.deliveries.Add(uint64(n))
+}
+
 // store appends the offset argument to p and keeps it for recovery.
 func (a *Memory) store(p *Packet, opts *Options) {
 	id := strconv.FormatUint(a.offset.Add(1), 36)
-	p.Data = appendLastArg(p.Data, id)
+	p.Data = AppendOffset(p.Data, id)
 	now := time.Now()
 	a.recMu.Lock()
 	defer a.recMu.Unlock()
@@ -632,9 +671,10 @@ func (a *Memory) store(p *Packet, opts *Options) {
 	})
 }
 
-// appendLastArg adds a JSON string argument at the end of the array data (ids are
-// base-36 digits, so no escaping is needed).
-func appendLastArg(data []byte, s string) []byte {
+// AppendOffset returns a copy of the JSON array data with the offset as a last string
+// argument, as recovery hands it to clients. Offsets are digits, letters and '-' (base 36
+// here, Redis stream ids in rooms/redis), so no escaping is needed.
+func AppendOffset(data []byte, s string) []byte {
 	end := len(data) - 1
 	for end > 0 && data[end] != ']' {
 		end--
@@ -695,16 +735,18 @@ func (a *Memory) RestoreSession(pid, offset string) (*Session, error) {
 	s := *st.s
 	s.MissedPackets = nil
 	for _, sp := range a.packets[index+1:] {
-		if includes(s.Rooms, sp.rooms, sp.except) {
+		if s.Includes(sp.rooms, sp.except) {
 			s.MissedPackets = append(s.MissedPackets, sp.packet)
 		}
 	}
 	return &s, nil
 }
 
-func includes(sessionRooms, rooms, except []Room) bool {
+// Includes reports whether a broadcast to rooms (none: everyone) except the rooms in except
+// reached a socket in the session's rooms, for the packets recovery replays.
+func (s *Session) Includes(rooms, except []Room) bool {
 	in := len(rooms) == 0
-	for _, r := range sessionRooms {
+	for _, r := range s.Rooms {
 		for _, x := range except {
 			if r == x {
 				return false

@@ -180,3 +180,25 @@ func TestRoomGrowsAndShrinks(t *testing.T) {
 		}
 	}
 }
+
+// Stats counts broadcasts and the members each reached, and the rooms with members (not the
+// sockets' own id rooms).
+func TestMemoryStats(t *testing.T) {
+	a, ms := setup()
+	if st := a.Stats(); st != (MemoryStats{Rooms: 2}) {
+		t.Fatalf("after setup: %+v", st)
+	}
+	a.Broadcast(&Packet{Data: []byte(`["x"]`), ID: -1}, &Options{Rooms: []Room{"x"}})
+	a.Broadcast(&Packet{Data: []byte(`["all"]`), ID: -1}, &Options{})
+	_ = a.BroadcastWithAck(&Packet{Data: []byte(`["y"]`), ID: -1}, &Options{Rooms: []Room{"y"}},
+		func(Member) int64 { return 1 }, func(int) {}, nil)
+	a.AddAll(ms[2], []Room{"z"})
+	if st := a.Stats(); st != (MemoryStats{Broadcasts: 3, Deliveries: 2 + 3 + 2, Rooms: 3}) {
+		t.Fatalf("after three broadcasts and a join: %+v", st)
+	}
+	a.DelAll(ms[0])
+	a.DelAll(ms[1])
+	if st := a.Stats(); st.Rooms != 2 { // y (c) and z (c)
+		t.Fatalf("after two leave: %+v", st)
+	}
+}

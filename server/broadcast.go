@@ -181,7 +181,8 @@ type RemoteSocket struct {
 	ID        string
 	Rooms     []string
 	Data      any
-	Handshake any // *Handshake for a local socket; the decoded JSON for a remote one
+	Handshake any    // *Handshake for a local socket; the decoded JSON for a remote one
+	Node      string // the node it is on, when the adapter knows (the Redis adapter's UID)
 	local     *Socket
 	nsp       *Namespace
 }
@@ -229,7 +230,7 @@ func (b *BroadcastOperator) FetchSockets() ([]*RemoteSocket, error) {
 	infos, err := b.nsp.adapter.FetchSockets(b.options())
 	out := make([]*RemoteSocket, 0, len(infos))
 	for _, in := range infos {
-		r := &RemoteSocket{ID: in.ID, Rooms: in.Rooms, Data: in.Data, Handshake: in.Handshake, nsp: b.nsp}
+		r := &RemoteSocket{ID: in.ID, Rooms: in.Rooms, Data: in.Data, Handshake: in.Handshake, Node: in.Node, nsp: b.nsp}
 		if s, ok := in.Member.(*Socket); ok {
 			r.local = s
 			r.Data = s.Data()

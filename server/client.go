@@ -26,12 +26,13 @@ type client struct {
 	mu sync.Mutex
 	// sockets and pending are tiny slices, not maps: a client is in one or two namespaces,
 	// and an idle connection should not pay for a map.
-	sockets []*Socket // one per namespace
-	closed  bool
-	joined  bool       // a namespace was joined once: the connect timeout is over
-	paused  bool       // input is paused: queued reached Options.MaxPendingEvents
-	queued  int32      // handler tasks of this connection's input not finished yet
-	aux     *clientAux // transient state; nil on an idle connection
+	sockets  []*Socket // one per namespace
+	closed   bool
+	joined   bool       // a namespace was joined once: the connect timeout is over
+	paused   bool       // input is paused: queued reached Options.MaxPendingEvents
+	draining bool       // Drain closes the connection once queued is 0 (shutdownWhenIdle)
+	queued   int32      // handler tasks of this connection's input not finished yet
+	aux      *clientAux // transient state; nil on an idle connection
 
 	timer deadline.Timer // connectTimeout
 }
@@ -154,7 +155,11 @@ func (c *client) release() {
 		c.paused = false
 		c.sess.Resume()
 	}
+	shutdown := c.draining && c.queued == 0
 	c.mu.Unlock()
+	if shutdown {
+		c.sess.Shutdown() // the last handler task of a draining connection: its acks are queued
+	}
 }
 
 // socketIn returns the client's socket in namespace nsp. Caller holds c.mu.
@@ -315,12 +320,17 @@ func (c *client) connect(name string, auth []byte) {
 	}
 	reply = append(reply, '}')
 	// The reply goes out from the socket's own queue, so the connection handlers run before
-	// any event the client sends after it learns it is connected.
+	// any event the client sends after it learns it is connected. It counts as handler work
+	// of the connection, which a drain lets finish.
+	c.admit()
 	c.srv.pool.Push(&s.inbox, func() {
+		defer c.release()
 		nsp.add(s)
 		nsp.adapter.AddAll(s, joins)
 		_ = s.sendPacket(&sio.Packet{Type: sio.Connect, Namespace: nsp.wireName(), ID: -1, Data: reply}, nil, false)
 		if restored != nil {
+			// Read after AddAll: a cluster adapter appends there what reached this node
+			// since it read its store (rooms.Session.MissedPackets).
 			for _, p := range restored.MissedPackets {
 				s.Deliver(p, false)
 			}
@@ -363,18 +373,21 @@ func (c *client) connectError(nsp string, ce *ConnectError) {
 	payload := make([]byte, 0, 64)
 	payload = append(payload, `{"message":`...)
 	payload = sio.AppendQuote(payload, ce.Message)
+	var data []byte
 	if ce.Data != nil {
 		payload = append(payload, `,"data":`...)
+		start := len(payload)
 		var err error
 		if payload, _, err = sio.AppendValue(payload, nil, ce.Data); err != nil {
 			payload = append(payload, "null"...)
 		}
+		data = payload[start:]
 	}
 	payload = append(payload, '}')
+	c.refused(nsp, ce, data)
 	buf := getBuf()
 	buf.B = sio.AppendPacket(buf.B[:0], &sio.Packet{Type: sio.ConnectError, Namespace: []byte(nsp), ID: -1, Data: payload})
 	_ = c.sess.SendMessages(buf.B, nil, false)
-	c.srv.observeSent(1, buf.B, nil)
 	putBuf(buf)
 }
 

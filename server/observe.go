@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"slices"
-	"sort"
 
 	"github.com/riptide-io/riptide/codec/sio"
 	"github.com/riptide-io/riptide/rooms"
@@ -39,16 +38,6 @@ type Observer struct {
 	// recipient of a broadcast); event is the JSON array [name, args...] with its
 	// attachments. On the emitting goroutine. Acks are not events.
 	EventOut func(nsp *Namespace, id string, event Args)
-	// Opened and Closed: an Engine.IO connection opened or closed (reason as its sockets
-	// report it). On event loops and timer goroutines.
-	Opened func(conn *engine.Session)
-	Closed func(conn *engine.Session, reason DisconnectReason)
-	// Received and Sent count Engine.IO message packets (a Socket.IO packet and each binary
-	// attachment is one) and their payload bytes, as Node's engine "packet" and
-	// "packetCreate" events do for messages. Received runs on event loops, Sent on the
-	// emitting goroutine, once per batch (a broadcast reports all its recipients at once).
-	Received func(packets, bytes int)
-	Sent     func(packets, bytes int)
 }
 
 // ErrObserved is returned by Observe when the server already has an observer.
@@ -83,23 +72,6 @@ func (ob *Observation) Close() {
 // Observing reports whether an observer is installed and not paused.
 func (s *Server) Observing() bool { return s.obs.Load() != nil }
 
-// Namespaces returns the server's namespaces sorted by name: the static ones and the
-// children of dynamic (OfFunc) namespaces, not the OfFunc parents themselves. Safe for
-// concurrent use.
-func (s *Server) Namespaces() []*Namespace {
-	s.mu.RLock()
-	out := make([]*Namespace, 0, len(s.nsps))
-	for _, n := range s.nsps {
-		out = append(out, n)
-	}
-	s.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
-}
-
-// Server returns the server the namespace belongs to.
-func (n *Namespace) Server() *Server { return n.srv }
-
 // MemberJoined implements rooms.RoomWatcher for the server's observer.
 func (n *Namespace) MemberJoined(id rooms.SocketID, room rooms.Room) {
 	if o := n.srv.obs.Load(); o != nil && o.Joined != nil {
@@ -129,20 +101,6 @@ func (h *engineHandler) OnUpgrade(sess *engine.Session) {
 	}
 }
 
-// observeSent reports packets leaving to the observer, if any: n recipients of text and
-// its attachments.
-func (s *Server) observeSent(n int, text []byte, atts [][]byte) {
-	o := s.obs.Load()
-	if o == nil || o.Sent == nil || n == 0 {
-		return
-	}
-	size := len(text)
-	for _, a := range atts {
-		size += len(a)
-	}
-	o.Sent(n*(1+len(atts)), n*size)
-}
-
 // observeOut reports an event leaving for socket id of nsp.
 func (n *Namespace) observeOut(id string, data []byte, atts [][]byte) {
 	if o := n.srv.obs.Load(); o != nil && o.EventOut != nil {
@@ -150,10 +108,8 @@ func (n *Namespace) observeOut(id string, data []byte, atts [][]byte) {
 	}
 }
 
-// observeBroadcast reports a delivered broadcast: the traffic, and the event to each
-// recipient.
+// observeBroadcast reports a delivered broadcast's event to each recipient.
 func (n *Namespace) observeBroadcast(o *Observer, p *rooms.Packet, members []rooms.Member) {
-	n.srv.observeSent(len(members), p.Data, p.Attachments)
 	if o.EventOut == nil || (p.Type != uint8(sio.Event) && p.Type != uint8(sio.BinaryEvent)) {
 		return
 	}

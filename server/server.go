@@ -30,6 +30,14 @@ type Server struct {
 	dynamics []*dynamic
 
 	inputPauses atomic.Uint64 // see Stats.InputPauses
+	counts      counts        // the rest of Stats (stats.go)
+
+	// Drain's state: live counts the sessions between their OnOpen and the end of their
+	// OnClose; drainEnded hears each OnClose during a drain (capacity 1: a wake-up, not a
+	// count).
+	draining   atomic.Bool
+	live       atomic.Int64
+	drainEnded chan struct{}
 
 	obs      atomic.Pointer[Observer] // see Observe; nil: nothing watches
 	observed atomic.Bool              // the observer slot is claimed
@@ -45,7 +53,7 @@ type dynamic struct {
 // New creates a server. Serve it with Listen, or put Engine() on an engine.Listener next
 // to other servers.
 func New(opts Options) *Server {
-	s := &Server{opts: opts.withDefaults(), nsps: map[string]*Namespace{}}
+	s := &Server{opts: opts.withDefaults(), nsps: map[string]*Namespace{}, drainEnded: make(chan struct{}, 1)}
 	s.pool = serial.NewPool(s.opts.MaxHandlerWorkers, s.opts.HandlerIdleTimeout)
 	s.eng = engine.NewServer(s.opts.Engine, (*engineHandler)(s))
 	s.Of("/")
@@ -66,7 +74,7 @@ func (s *Server) Listen(addr string, cfg engine.ListenConfig) (*engine.Listener,
 func (s *Server) Close() {
 	var all []*client
 	s.eng.Range(func(sess *engine.Session) bool {
-		if c, ok := sess.Context().(*client); ok {
+		if c, ok := sess.LoadContext().(*client); ok {
 			all = append(all, c)
 		}
 		return true
@@ -85,30 +93,6 @@ func (s *Server) Close() {
 func (s *Server) startWheel() *deadline.Wheel {
 	s.wheelOnce.Do(func() { s.wheel = deadline.New(runtime.GOMAXPROCS(0)) })
 	return s.wheel
-}
-
-// Stats is a snapshot of the server's handler machinery. Safe for concurrent use.
-type Stats struct {
-	// InputPauses counts the times a connection stopped being read because it had
-	// Options.MaxPendingEvents handler tasks queued.
-	InputPauses uint64
-	// HandlerWorkers is the number of handler goroutines alive (at most
-	// Options.MaxHandlerWorkers); IdleWorkers of them wait for work.
-	HandlerWorkers, IdleWorkers int
-	// WaitingQueues is the number of sockets with handler work waiting for a free worker;
-	// DeferredQueues counts the times one had to wait (the worker cap was reached).
-	WaitingQueues  int
-	DeferredQueues uint64
-}
-
-// Stats returns a snapshot of the handler machinery. Safe for concurrent use.
-func (s *Server) Stats() Stats {
-	p := s.pool.Stats()
-	return Stats{
-		InputPauses:    s.inputPauses.Load(),
-		HandlerWorkers: p.Workers, IdleWorkers: p.Parked,
-		WaitingQueues: p.Runnable, DeferredQueues: p.Deferred,
-	}
 }
 
 func (s *Server) recovery() bool { return s.opts.ConnectionStateRecovery != nil }
@@ -251,25 +235,29 @@ func (h *engineHandler) OnOpen(sess *engine.Session) {
 	c := &client{srv: s, sess: sess}
 	c.timer.Init(c)
 	sess.SetContext(c)
+	s.live.Add(1)
 	s.startWheel().Schedule(&c.timer, time.Now().Add(s.opts.ConnectTimeout))
-	if o := s.obs.Load(); o != nil && o.Opened != nil {
-		o.Opened(sess)
+	if s.draining.Load() && s.eng.RefusingHandshakes() {
+		// Admitted as the drain began refusing, after it listed the clients to close.
+		c.shutdownWhenIdle()
 	}
 }
 
 func (h *engineHandler) OnMessage(sess *engine.Session, data []byte, binary bool) {
-	if o := h.obs.Load(); o != nil && o.Received != nil {
-		o.Received(1, len(data))
-	}
 	sess.Context().(*client).onMessage(data, binary)
 }
 
 func (h *engineHandler) OnClose(sess *engine.Session, reason engine.CloseReason) {
+	s := (*Server)(h)
 	if c, ok := sess.Context().(*client); ok {
 		c.onClose(reasonOf(reason))
+		s.live.Add(-1)
 	}
-	if o := h.obs.Load(); o != nil && o.Closed != nil {
-		o.Closed(sess, reasonOf(reason))
+	if s.draining.Load() {
+		select {
+		case s.drainEnded <- struct{}{}:
+		default: // a wake-up is already pending
+		}
 	}
 }
 

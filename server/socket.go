@@ -64,8 +64,15 @@ type socketExtras struct {
 	onError     []func(error)
 	onClosing   []func(reason DisconnectReason)
 	onClose     []func(reason DisconnectReason)
-	acks        map[int64]func(Args, error)
+	acks        map[int64]pendingAck
 	joins       []string // rooms joined by middlewares, before the socket connected
+}
+
+// pendingAck is an ack the client owes: who gets it, and when it was asked for (for
+// Stats.AckLatency).
+type pendingAck struct {
+	f     func(Args, error)
+	asked int64 // unix nanoseconds
 }
 
 // ext returns the extras, creating them. Caller holds s.mu.
@@ -397,11 +404,11 @@ func (s *Socket) registerAck(f func(Args, error)) (int64, bool) {
 	}
 	x := s.ext()
 	if x.acks == nil {
-		x.acks = map[int64]func(Args, error){}
+		x.acks = map[int64]pendingAck{}
 	}
 	id := s.nextAck
 	s.nextAck++
-	x.acks[id] = f
+	x.acks[id] = pendingAck{f: f, asked: time.Now().UnixNano()}
 	return id, true
 }
 
@@ -425,11 +432,12 @@ func (s *Socket) dropAck(id int64) {
 // onAck resolves a pending ack; unknown ids (late acks) are ignored, as in the reference.
 func (s *Socket) onAck(id int64, a Args) {
 	s.mu.Lock()
-	f := s.extras().acks[id]
+	p, ok := s.extras().acks[id]
 	delete(s.extras().acks, id)
 	s.mu.Unlock()
-	if f != nil {
-		f(a, nil)
+	if ok {
+		s.nsp.srv.observeAck(p.asked)
+		p.f(a, nil)
 	}
 }
 
@@ -438,7 +446,6 @@ func (s *Socket) sendPacket(p *sio.Packet, atts [][]byte, volatile bool) error {
 	buf := getBuf()
 	buf.B = sio.AppendPacket(buf.B[:0], p)
 	err := s.client.sess.SendMessages(buf.B, atts, volatile)
-	s.nsp.srv.observeSent(1, buf.B, atts)
 	putBuf(buf)
 	if errors.Is(err, engine.ErrDropped) {
 		return nil // volatile: dropping is the contract
@@ -465,9 +472,10 @@ func (s *Socket) onclose(reason DisconnectReason) {
 	}
 	s.mu.Unlock()
 	s.client.remove(s)
-	for _, f := range acks {
-		f(Args{}, ErrDisconnected)
+	for _, p := range acks {
+		p.f(Args{}, ErrDisconnected)
 	}
+	s.nsp.srv.countDisconnect(reason)
 	s.nsp.srv.pool.Push(&s.inbox, func() {
 		s.mu.Lock()
 		closing := s.extras().onClosing

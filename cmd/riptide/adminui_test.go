@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -20,7 +21,12 @@ func TestAdminUI(t *testing.T) {
 	nodetest.Setup(t)
 	c := flags(t, "--addr", "127.0.0.1:0", "--cors-origin", "http://app.example", "--admin-ui",
 		"--admin-ui-password-hash", testAdminHash, "--admin-ui-origin", "http://ui.example", "--admin-ui-read-only")
-	base, _ := serveConfig(t, c)
+	l, _, err := start(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopStarted(l)
+	base := "http://" + l.Addr()
 	for _, origin := range []string{"http://ui.example", "http://app.example"} {
 		req, _ := http.NewRequest("GET", base+"/socket.io/?EIO=4&transport=polling", nil)
 		req.Header.Set("Origin", origin)

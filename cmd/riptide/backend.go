@@ -39,11 +39,19 @@ func newWebhooks(c *Config, log *slog.Logger) (*tier.Webhooks, error) {
 		Queue: w.Queue, Retries: w.Retries, Logger: log}), nil
 }
 
-// installBackend adds the connect proxy (after authentication, before the limits) and the
-// webhooks' connection hooks to ns.
-func installBackend(c *Config, b *tier.Backend, ns *server.Namespace) {
+// api is the server API, served on the admin listener when admin.api_keys is set.
+var api *tier.API
+
+// installBackend adds the connect proxy (after authentication, before the limits), the
+// server API's user rooms and the webhooks' connection hooks to ns.
+func installBackend(c *Config, b *tier.Backend, io *server.Server, log *slog.Logger) {
+	ns := io.Of("/")
 	if c.Backend.Connect && b != nil {
 		tier.NewConnectProxy(b, c.Backend.ConnectHeaders).Install(ns)
+	}
+	if len(c.Admin.APIKeys) > 0 {
+		api = tier.NewAPI(io, tier.APIConfig{Keys: c.Admin.APIKeys, Logger: log})
+		api.Install(ns) // after the identity is known
 	}
 	if webhooks != nil {
 		webhooks.Install(ns)

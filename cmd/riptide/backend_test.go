@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,6 +30,16 @@ func ackIs(c, event string, args []any, want string) nodetest.Check {
 	}}
 }
 
+// freeAddr returns a free loopback address.
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
 func httpStep(method, url string, body any) nodetest.Check {
 	return nodetest.Check{Step: nodetest.Step{HTTP: &nodetest.HTTPStep{Method: method, URL: url, Body: body}}, Want: func(r nodetest.StepResult) error {
 		if r.Status != 200 {
@@ -48,17 +59,32 @@ func TestBinaryExpressBackend(t *testing.T) {
 	nodetest.Setup(t)
 	bin := nodetest.BuildGo(t, "./cmd/riptide")
 	r := redistest.Start(t)
-	bport := nodetest.Start(t, "backend-express.js", "--secret", backendSecret, "--jwt-secret", usersSecret)
+	const apiKey = "the-backend-calls-riptide-with-this"
+	admin := [2]string{freeAddr(t), freeAddr(t)}
+	bport := nodetest.Start(t, "backend-express.js", "--secret", backendSecret, "--jwt-secret", usersSecret,
+		"--api", "http://"+admin[0], "--api-key", apiKey)
 	backend := "http://127.0.0.1:" + strconv.Itoa(bport)
 	env := cleanEnv("RIPTIDE_LISTEN_ADDR=127.0.0.1:0", "RIPTIDE_REDIS_URL="+r.URL(),
 		"RIPTIDE_BACKEND_URL="+backend+"/riptide", "RIPTIDE_BACKEND_CONNECT=true", "RIPTIDE_BACKEND_SECRET="+backendSecret,
 		"RIPTIDE_BACKEND_TIMEOUT=1s", "RIPTIDE_BACKEND_BREAKER_FAILURES=50",
 		`RIPTIDE_POLICY_ROOMS=[{"pattern":"chat:*"},{"pattern":"user:{sub}","join":"server"}]`,
-		`RIPTIDE_POLICY_EVENTS=[{"name":"message","action":"proxy"},{"name":"admin-action","action":"proxy"}]`)
+		`RIPTIDE_POLICY_EVENTS=[{"name":"message","action":"proxy"},{"name":"admin-action","action":"proxy"}]`,
+		"RIPTIDE_ADMIN_API_KEYS="+apiKey, "RIPTIDE_WEBHOOKS_URL="+backend+"/riptide", "RIPTIDE_WEBHOOKS_INTERVAL=100ms")
 	var nodes [2]string
 	for i := range nodes {
-		_, addr := serve(t, bin, env)
+		_, addr := serve(t, bin, env, "--admin-addr", admin[i])
 		nodes[i] = "http://" + addr
+	}
+	apiStep := func(node int, path string, body any, want func(m map[string]any) error) nodetest.Check {
+		return nodetest.Check{Step: nodetest.Step{HTTP: &nodetest.HTTPStep{Method: "POST", URL: "http://" + admin[node] + path, Body: body,
+			Headers: map[string]string{"Authorization": "Bearer " + apiKey}}}, Want: func(r nodetest.StepResult) error {
+			var m map[string]any
+			_ = json.Unmarshal(r.Body, &m)
+			if r.Status != 200 {
+				return fmt.Errorf("HTTP %d %s", r.Status, r.Body)
+			}
+			return want(m)
+		}}
 	}
 	token := func(id string) map[string]any {
 		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"id": id, "exp": time.Now().Add(time.Hour).Unix()}).SignedString([]byte(usersSecret))
@@ -102,6 +128,26 @@ func TestBinaryExpressBackend(t *testing.T) {
 		// across the nodes through Redis: ben on node B publishes, ana on node A gets it
 		nodetest.EmitAck("ben", "publish", []any{"chat:general", "note", "from B"}, nil),
 		nodetest.Expect("ana", "note", nil),
+		// the backend pushes to the room through the server API of node A: both nodes' clients get it
+		httpStep("POST", backend+"/push", map[string]any{"room": "chat:general", "event": "news", "args": []any{"pushed"}}),
+		nodetest.Expect("ana", "news", nil),
+		nodetest.Expect("ben", "news", func(a []json.RawMessage) error {
+			if string(a[0]) != `"pushed"` {
+				return fmt.Errorf("news %s", a)
+			}
+			return nil
+		}),
+		// node A's API sees ben on node B, with his identity and rooms
+		apiStep(0, "/api/sockets", map[string]any{"user": "ben"}, func(m map[string]any) error {
+			socks, _ := m["sockets"].([]any)
+			if len(socks) != 1 {
+				return fmt.Errorf("ben's sockets %v", m)
+			}
+			if s := socks[0].(map[string]any); s["user"] != "ben" || fmt.Sprint(s["rooms"]) != "[user:ben chat:general]" || s["node"] == "" || s["node"] == nil {
+				return fmt.Errorf("ben's socket %v", s)
+			}
+			return nil
+		}),
 		// the backend misbehaves
 		mode("down"),
 		ackIs("ana", "message", []any{map[string]any{"content": "hi"}}, unavailable),
@@ -113,9 +159,17 @@ func TestBinaryExpressBackend(t *testing.T) {
 		ackIs("ana", "message", []any{map[string]any{"content": "back"}}, `{"received":true}`),
 		{Step: nodetest.Step{HTTP: &nodetest.HTTPStep{URL: backend + "/seen"}}, Want: func(r nodetest.StepResult) error {
 			var seen struct {
-				Events []struct{ User, Event string } `json:"events"`
+				Events   []struct{ User, Event string } `json:"events"`
+				Webhooks []struct{ Type, User, Room string }
 			}
 			_ = json.Unmarshal(r.Body, &seen)
+			hooks := map[string]bool{}
+			for _, w := range seen.Webhooks {
+				hooks[w.Type+" "+w.User+" "+w.Room] = true
+			}
+			if !hooks["connect ana "] || !hooks["join ana chat:general"] || !hooks["join ben chat:general"] {
+				return fmt.Errorf("webhooks received: %v", seen.Webhooks)
+			}
 			n := 0
 			for _, e := range seen.Events {
 				if e.User == "ana" && e.Event == "message" {
@@ -124,6 +178,14 @@ func TestBinaryExpressBackend(t *testing.T) {
 			}
 			if n < 3 {
 				return fmt.Errorf("the backend saw %d of ana's messages: %s", n, r.Body)
+			}
+			return nil
+		}},
+		// node B disconnects every socket of ana (on node A) through the API
+		apiStep(1, "/api/disconnect", map[string]any{"user": "ana"}, func(map[string]any) error { return nil }),
+		{Step: nodetest.Step{C: "ana", ExpectDisconnect: true}, Want: func(r nodetest.StepResult) error {
+			if r.Reason != "io server disconnect" {
+				return fmt.Errorf("ana: %+v", r)
 			}
 			return nil
 		}},

@@ -23,6 +23,9 @@ type Config struct {
 	Backend  BackendConfig
 	Webhooks WebhooksConfig
 	Redis    RedisConfig
+	Drain    DrainConfig
+	Recovery RecoveryConfig
+	Admin    AdminConfig
 	Log      LogConfig
 	Debug    DebugConfig
 	AdminUI  AdminUIConfig
@@ -167,9 +170,30 @@ type RedisConfig struct {
 	Sharded bool
 }
 
+// DrainConfig is how the node leaves service on SIGTERM (drain.go, docs/operations.md).
+type DrainConfig struct {
+	Delay   time.Duration
+	Rate    float64
+	Timeout time.Duration
+}
+
+// RecoveryConfig is connection state recovery (server.Options.ConnectionStateRecovery):
+// in memory on a single node, in Redis (the Redis adapter's Options.Recovery) in a cluster.
+type RecoveryConfig struct {
+	Enabled                  bool
+	MaxDisconnectionDuration time.Duration
+}
+
+// AdminConfig is the admin listener: metrics and health checks for the operator.
+type AdminConfig struct {
+	Addr    string
+	APIKeys []string
+}
+
 // LogConfig is the process log.
 type LogConfig struct {
-	Level string
+	Level  string
+	Format string
 }
 
 // DebugConfig holds runtime and profiling knobs.
@@ -185,7 +209,7 @@ type section struct {
 }
 
 var sections = []section{
-	{"listen", "Where and how riptide accepts HTTP connections (one port serves Engine.IO and GET /healthz)."},
+	{"listen", "Where and how riptide accepts HTTP connections (one port serves Engine.IO and the health checks GET /healthz and GET /readyz)."},
 	{"engine", "The Engine.IO and Socket.IO session protocol; defaults are the Node reference's."},
 	{"limits", "Bounds on what one client can make the server hold. Sizes are in bytes."},
 	{"auth", "Who may connect. With no token riptide is open: any client may connect, join any room and publish."},
@@ -193,7 +217,10 @@ var sections = []section{
 	{"backend", "The application behind the tier, in any language (docs/tier.md): events with action proxy, rooms with join: proxy and, with connect, every connection are POSTed to url as signed JSON, and its reply decides."},
 	{"webhooks", "Connects, disconnects, joins and leaves POSTed to a URL in batches, asynchronously (signed with backend.secret)."},
 	{"redis", "Cluster membership through Redis (docs/cluster.md). An empty url runs a single node with rooms in memory."},
-	{"log", "The process log (text, on stderr)."},
+	{"drain", "How the node leaves service on SIGTERM, for rolling restarts (docs/operations.md): readiness turns \"draining\" at once, new clients are accepted for delay and then refused with HTTP 503 SERVER_DRAINING, open connections are closed in waves of rate per second, each once its handlers finished and at the transport level so that clients reconnect to another node; then the node leaves the cluster and exits 0."},
+	{"recovery", "Connection state recovery: a client whose connection dropped comes back with the same socket id, rooms and data, and gets the room events it missed (socket.recovered is true). With redis.url, across nodes: a client whose node died or drained recovers on another one (docs/cluster.md)."},
+	{"admin", "The admin listener: Prometheus metrics (GET /metrics) and the health checks, on an address of its own (docs/operations.md)."},
+	{"log", "The process log, on stderr."},
 	{"debug", "Runtime and profiling knobs."},
 	adminUISection,
 }
@@ -324,7 +351,7 @@ func (c *Config) options() []*option {
 		{key: "policy.member_ttl", def: "1m", val: (*durVal)(&c.Policy.MemberTTL),
 			help: "With Redis: how long the members a crashed node counted for max_members and presence stay counted (live nodes refresh theirs)."},
 
-		{key: "backend.url", def: "", val: (*strVal)(&c.Backend.URL),
+		{key: "backend.url", flag: "backend-url", def: "", val: (*strVal)(&c.Backend.URL),
 			help: "The backend's endpoint (http:// or https://) for proxied events, joins and connections; the X-Riptide-Kind header says which. Empty: no backend."},
 		{key: "backend.connect", flag: "connect-proxy", def: "false", val: (*boolVal)(&c.Backend.Connect),
 			help: "Ask the backend about every connection: its reply grants the user id, claims, permissions and rooms, or refuses with a code. Works with auth.jwt (the backend sees the verified claims) or instead of it."},
@@ -332,26 +359,26 @@ func (c *Config) options() []*option {
 			help: "Request headers sent with connect requests (e.g. Cookie, User-Agent); no other header is. In flags and the environment: comma-separated."},
 		{key: "backend.secret", flag: "backend-secret", def: "", val: (*strVal)(&c.Backend.Secret), secret: redactAll,
 			help: "Signs every request to the backend and the webhooks: X-Riptide-Signature: v1=hex(HMAC-SHA256(secret, X-Riptide-Timestamp + \".\" + body)). Empty: unsigned."},
-		{key: "backend.timeout", def: "5s", val: (*durVal)(&c.Backend.Timeout),
+		{key: "backend.timeout", flag: "backend-timeout", def: "5s", val: (*durVal)(&c.Backend.Timeout),
 			help: "Longest a backend request may take; past it the client gets BACKEND_UNAVAILABLE."},
-		{key: "backend.max_in_flight", def: "1024", val: (*intVal)(&c.Backend.MaxInFlight),
+		{key: "backend.max_in_flight", flag: "backend-max-in-flight", def: "1024", val: (*intVal)(&c.Backend.MaxInFlight),
 			help: "Backend requests this node has open at once; past it BACKEND_UNAVAILABLE at once. (One socket has at most one: its events stay in order.)"},
-		{key: "backend.max_reply_bytes", def: "1048576", val: (*intVal)(&c.Backend.MaxReplyBytes),
+		{key: "backend.max_reply_bytes", flag: "backend-max-reply-bytes", def: "1048576", val: (*intVal)(&c.Backend.MaxReplyBytes),
 			help: "Largest reply body accepted from the backend; a larger one is BACKEND_ERROR."},
-		{key: "backend.breaker_failures", def: "5", val: (*intVal)(&c.Backend.BreakerFailures),
+		{key: "backend.breaker_failures", flag: "backend-breaker-failures", def: "5", val: (*intVal)(&c.Backend.BreakerFailures),
 			help: "Consecutive failed requests that open the circuit breaker: the backend is not asked, and clients get BACKEND_UNAVAILABLE at once, for backend.breaker_cooldown; then one request tries again."},
-		{key: "backend.breaker_cooldown", def: "5s", val: (*durVal)(&c.Backend.BreakerCooldown),
+		{key: "backend.breaker_cooldown", flag: "backend-breaker-cooldown", def: "5s", val: (*durVal)(&c.Backend.BreakerCooldown),
 			help: "How long an open circuit breaker stays open."},
 
 		{key: "webhooks.url", flag: "webhooks", def: "", val: (*strVal)(&c.Webhooks.URL),
 			help: `Where batches {"events": [{type: connect|disconnect|join|leave, time, socket, user, namespace, room, reason, address}]} are POSTed (X-Riptide-Kind: webhook). Empty: off.`},
-		{key: "webhooks.batch", def: "100", val: (*intVal)(&c.Webhooks.Batch),
+		{key: "webhooks.batch", flag: "webhooks-batch", def: "100", val: (*intVal)(&c.Webhooks.Batch),
 			help: "Events per request at most."},
-		{key: "webhooks.interval", def: "1s", val: (*durVal)(&c.Webhooks.Interval),
+		{key: "webhooks.interval", flag: "webhooks-interval", def: "1s", val: (*durVal)(&c.Webhooks.Interval),
 			help: "The longest an event waits for its batch to fill."},
-		{key: "webhooks.queue", def: "10000", val: (*intVal)(&c.Webhooks.Queue),
+		{key: "webhooks.queue", flag: "webhooks-queue", def: "10000", val: (*intVal)(&c.Webhooks.Queue),
 			help: "Events waiting at most; past it new events are dropped and counted."},
-		{key: "webhooks.retries", def: "3", val: (*intVal)(&c.Webhooks.Retries),
+		{key: "webhooks.retries", flag: "webhooks-retries", def: "3", val: (*intVal)(&c.Webhooks.Retries),
 			help: "Tries after the first for a failed batch, with backoff from 500ms doubling; then the batch is dropped and counted."},
 
 		{key: "redis.url", flag: "redis", def: "", val: (*strVal)(&c.Redis.URL), secret: redactURL,
@@ -361,8 +388,26 @@ func (c *Config) options() []*option {
 		{key: "redis.sharded", flag: "redis-sharded", def: "false", val: (*boolVal)(&c.Redis.Sharded),
 			help: "Use Redis 7 sharded pub/sub (createShardedAdapter's format)."},
 
+		{key: "drain.delay", flag: "drain-delay", def: "5s", val: (*durVal)(&c.Drain.Delay),
+			help: "How long new clients are still accepted after SIGTERM while readiness reports draining; at least the load balancer's time to see it (HAProxy: inter x fall). Then handshakes get HTTP 503 {\"code\":\"SERVER_DRAINING\"}. 0s: refuse at once."},
+		{key: "drain.rate", flag: "drain-rate", def: "1000", val: (*floatVal)(&c.Drain.Rate),
+			help: "Connections closed per second once drain.delay is over, so their clients reconnect to the other nodes in waves. 0: all at once."},
+		{key: "drain.timeout", flag: "drain-timeout", def: "30s", val: (*durVal)(&c.Drain.Timeout),
+			help: "Bound on the whole drain, from SIGTERM: connections still open then are closed at once. Leave room for drain.delay plus connections / drain.rate, and keep it under the supervisor's kill timeout (Kubernetes terminationGracePeriodSeconds, systemd TimeoutStopSec)."},
+		{key: "recovery.enabled", flag: "recovery", def: "false", val: (*boolVal)(&c.Recovery.Enabled),
+			help: "Turn connection state recovery on. It changes the wire as the Node reference does: CONNECT replies carry a pid and stored events an offset as their last argument. A recovered socket goes through the connection middlewares again (auth.jwt re-attaches its identity from the token it reconnects with); its rooms and data come back as they were. In a cluster every node must agree; each room event then costs one more Redis round trip (docs/cluster.md)."},
+		{key: "recovery.max_disconnection_duration", def: "2m", val: (*durVal)(&c.Recovery.MaxDisconnectionDuration),
+			help: "How long after a drop a client can still recover (maxDisconnectionDuration); events are kept as long."},
+
+		{key: "admin.addr", flag: "admin-addr", def: "", val: (*strVal)(&c.Admin.Addr),
+			help: "Serve GET /metrics (Prometheus), /healthz and /readyz on this address (e.g. 127.0.0.1:9090), apart from the public port; empty: off. Keep it off the public network."},
+		{key: "admin.api_keys", flag: "api-keys", def: "", val: (*listVal)(&c.Admin.APIKeys), secret: redactAll,
+			help: "Keys of the server API (POST /api/emit, /api/join, /api/leave, /api/disconnect, /api/sockets, /api/rooms, /api/batch) and of POST /drain on the admin listener, sent as Authorization: Bearer <key> or X-API-Key. Empty: the API and /drain are refused. In flags and the environment: comma-separated."},
+
 		{key: "log.level", flag: "log-level", def: "info", val: (*strVal)(&c.Log.Level),
 			help: "debug, info, warn or error."},
+		{key: "log.format", flag: "log-format", def: "text", val: (*strVal)(&c.Log.Format),
+			help: "text (key=value pairs) or json (one object per line, for log shippers)."},
 
 		{key: "debug.gc_percent", def: "50", val: (*intVal)(&c.Debug.GCPercent),
 			help: "Go GC target (GOGC; -1 turns the collector off). Idle sockets are long-lived, so a lower target than Go's 100 keeps RSS near the live heap. The GOGC environment variable wins when set."},

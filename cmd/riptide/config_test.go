@@ -148,7 +148,8 @@ func TestErrors(t *testing.T) {
 		{name: "env and flags", getenv: env("RIPTIDE_ENGINE_PING_TIMEOUT", "abc", "RIPTIDE_LOG_LEVEL", "loud",
 			"RIPTIDE_LIMITS_SESSION_WRITE_SOFT_LIMIT", "16"),
 			args: []string{"--ping-interval", "3", "--redis-sharded=maybe", "--addr", "localhost", "--redis", "http://u:secret@x",
-				"--cors-origin", "https://ok.example,app.example", "--session-write-hard-limit", "15", "--header-timeout", "0s"},
+				"--cors-origin", "https://ok.example,app.example", "--session-write-hard-limit", "15", "--header-timeout", "0s",
+				"--max-disconnection-duration", "500ms"},
 			want: []string{
 				`env RIPTIDE_ENGINE_PING_TIMEOUT: "abc" is not a duration (e.g. "25s")`,
 				`flag --ping-interval: "3" is not a duration (e.g. "25s")`,
@@ -158,8 +159,17 @@ func TestErrors(t *testing.T) {
 				`listen.header_timeout (flag --header-timeout): must be more than 0, not 0s`,
 				`limits.session_write_hard_limit (flag --session-write-hard-limit): 15 is less than limits.session_write_soft_limit (16)`,
 				`redis.url (flag --redis): scheme "http" is not redis, rediss or unix`,
+				`recovery.max_disconnection_duration (flag --max-disconnection-duration): must be at least 1s, not 500ms`,
 				`log.level (env RIPTIDE_LOG_LEVEL): "loud" is not debug, info, warn or error`,
 			}},
+		{name: "drain", getenv: env(), args: []string{"--drain-delay", "-1s", "--drain-rate", "-5"}, want: []string{
+			`drain.delay (flag --drain-delay): must be 0s (refuse at once) or more, not -1s`,
+			`drain.rate (flag --drain-rate): must be 0 (all at once) or a positive number, not -5`,
+		}},
+		{name: "drain timeout", getenv: env("RIPTIDE_DRAIN_DELAY", "30s"), args: []string{"--drain-rate", "inf"}, want: []string{
+			`drain.rate (flag --drain-rate): must be 0 (all at once) or a positive number, not +Inf`,
+			`drain.timeout: 30s leaves no time after drain.delay (30s) to close the connections`,
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -28,8 +30,13 @@ func TestRoomNamedLikeASocketID(t *testing.T) {
 				args = append(args, "--redis", r.URL())
 				script = []string{"--redis", r.URL()}
 			}
-			base, _ := serveConfig(t, flags(t, args...))
-			nodetest.Run(t, 30*time.Second, "riptide-id-room.js", append([]string{"--url", base}, script...)...)
+			c := flags(t, args...)
+			l, _, err := start(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stopStarted(l)
+			nodetest.Run(t, 30*time.Second, "riptide-id-room.js", append([]string{"--url", "http://" + l.Addr()}, script...)...)
 		})
 	}
 }

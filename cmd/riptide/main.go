@@ -15,7 +15,14 @@
 // sizes and rates. A refusal answers the ack with {error: {code, message}}, or sends an
 // "error" event. The default policy is open: any room for anyone, except socket id rooms.
 //
-// GET /healthz answers 200 "ok" on the same port, for load-balancer checks.
+// GET /healthz and GET /readyz answer the load balancer's checks on the same port; with
+// --admin-addr, GET /metrics serves Prometheus metrics on an address of its own
+// (docs/operations.md).
+//
+// SIGTERM drains the node for a rolling restart (drain.*, docs/operations.md): new clients
+// are refused with 503 SERVER_DRAINING after drain.delay, connections are closed in waves
+// at the transport level once their handlers finished, so clients reconnect elsewhere; then
+// the node leaves the cluster and exits 0.
 //
 // With --redis (or RIPTIDE_REDIS_URL) the node joins a cluster: rooms, broadcasts and acks
 // span every node on that Redis, riptide or Node.js with @socket.io/redis-adapter
@@ -41,16 +48,13 @@ import (
 	"net/http"
 	_ "net/http/pprof" // served only with --pprof
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/riptide-io/riptide/rooms/redis"
 	"github.com/riptide-io/riptide/server"
 	"github.com/riptide-io/riptide/server/engine"
-	"github.com/riptide-io/riptide/server/http1"
 	"github.com/riptide-io/riptide/server/tier"
 )
 
@@ -83,9 +87,7 @@ func cli(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		writeYAML(stdout, c.options(), false)
 		return 0
 	}
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(c.Log.Level)) // validated by load
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := newLogger(c, stderr)
 	logMode(c, log)
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(c.Debug.GCPercent)
@@ -131,11 +133,14 @@ func run(c *Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	ops, err := serveOps(c, l, srv, log)
+	if err != nil {
+		_ = l.Close(context.Background())
+		return err
+	}
+	defer ops.stop()
 	log.Info("riptide listening", "addr", l.Addr(), "path", srv.Engine().Path())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
-	log.Info("shutting down", "sessions", srv.Engine().Count())
+	drains.serveUntilDrained() // SIGTERM: drain.* (drain.go)
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = l.Close(shutdown)
@@ -149,7 +154,7 @@ func run(c *Config, log *slog.Logger) error {
 		webhooks.Close() // sends the disconnects of the sessions just closed
 	}
 	if redisCluster != nil {
-		_ = redisCluster.Close()
+		_ = redisCluster.Close() // leaves the cluster, after the sessions and their handlers
 	}
 	if verifier != nil {
 		verifier.Close()
@@ -220,18 +225,18 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		MaxHandlerWorkers: lim.MaxHandlerWorkers,
 		Logger:            log,
 	}
+	var clusterRecovery *redis.RecoveryOptions
+	so.ConnectionStateRecovery, clusterRecovery = recovery(c, log)
 	if c.Redis.URL != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		cl, err := redis.Dial(ctx, c.Redis.URL, redis.Options{Key: c.Redis.Key, Sharded: c.Redis.Sharded, Logger: log})
-		cancel()
+		cl, err := openCluster(c, log, clusterRecovery) // does not wait for Redis to be up (ops.go)
 		if err != nil {
-			return nil, nil, fmt.Errorf("joining the cluster through %s: %w", redactURL(c.Redis.URL), err)
+			return nil, nil, err
 		}
 		redisCluster = cl
 		so.NewAdapter = cl.NewAdapter
-		log.Info("cluster mode", "redis", redactURL(c.Redis.URL), "key", c.Redis.Key, "sharded", c.Redis.Sharded)
 	}
 	io := server.New(so)
+	drains = newDrainer(c.Drain, io, log)
 	backend, err := newBackend(c, log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("backend: %w", err)
@@ -271,7 +276,7 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 			return nil
 		})
 	}
-	installBackend(c, backend, io.Of("/"))
+	installBackend(c, backend, io, log)
 	if limits != nil {
 		limits.Install(io.Of("/"))
 	}
@@ -292,12 +297,4 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		Logger:         log,
 	})
 	return l, io, err
-}
-
-// health answers the load balancer's checks; everything else is 404.
-func health(req *http1.Request, _ []byte) engine.HTTPResponse {
-	if string(req.Path) == "/healthz" {
-		return engine.HTTPResponse{Body: []byte("ok")}
-	}
-	return engine.HTTPResponse{Status: 404, Body: []byte("Not Found")}
 }

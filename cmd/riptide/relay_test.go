@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -12,8 +15,17 @@ func TestRelayWithSocketIOClient(t *testing.T) {
 	nodetest.Setup(t)
 	for _, token := range []string{"", "s3cret"} {
 		t.Run("token="+token, func(t *testing.T) {
-			base, _ := serveConfig(t, flags(t, "--addr", "127.0.0.1:0", "--auth-token", token))
-			args := []string{"--url", base}
+			c := flags(t, "--addr", "127.0.0.1:0", "--auth-token", token)
+			l, _, err := start(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = l.Close(ctx)
+			}()
+			args := []string{"--url", "http://" + l.Addr()}
 			if token != "" {
 				args = append(args, "--token", token)
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -136,10 +137,40 @@ func validate(c *Config) []problem {
 	if c.Redis.Key == "" {
 		bad("redis.key", "must not be empty")
 	}
+	if d := &c.Drain; d.Delay < 0 {
+		bad("drain.delay", "must be 0s (refuse at once) or more, not %v", d.Delay)
+	}
+	if d := &c.Drain; d.Rate < 0 || math.IsInf(d.Rate, 0) {
+		bad("drain.rate", "must be 0 (all at once) or a positive number, not %v", d.Rate)
+	}
+	if d := &c.Drain; d.Timeout <= d.Delay {
+		bad("drain.timeout", "%v leaves no time after drain.delay (%v) to close the connections", d.Timeout, d.Delay)
+	}
+	if c.Recovery.MaxDisconnectionDuration < time.Second {
+		bad("recovery.max_disconnection_duration", "must be at least 1s, not %v", c.Recovery.MaxDisconnectionDuration)
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "%q is not text or json", c.Log.Format)
+	}
+	if len(c.Admin.APIKeys) > 0 && c.Admin.Addr == "" {
+		bad("admin.api_keys", "needs admin.addr: the server API is served on the admin listener")
+	}
+	for _, k := range c.Admin.APIKeys {
+		if len(k) < 16 {
+			bad("admin.api_keys", "a key of %d characters is too easy to guess: use at least 16", len(k))
+		}
+	}
+	if a := c.Admin.Addr; a != "" {
+		if err := hostPort(a); err != nil {
+			bad("admin.addr", "%v", err)
+		} else if samePort(a, c.Listen.Addr) {
+			bad("admin.addr", "%q shares its port with listen.addr: the admin listener needs an address of its own", a)
+		}
 	}
 	for _, u := range []struct{ key, url string }{{"backend.url", c.Backend.URL}, {"webhooks.url", c.Webhooks.URL}} {
 		if u.url == "" {
@@ -216,6 +247,14 @@ func hostPort(addr string) error {
 		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
 	}
 	return nil
+}
+
+// samePort reports whether two host:port addresses name the same fixed port (port 0 picks
+// a free one each time, so it clashes with nothing).
+func samePort(a, b string) bool {
+	_, pa, errA := net.SplitHostPort(a)
+	_, pb, errB := net.SplitHostPort(b)
+	return errA == nil && errB == nil && pa == pb && pa != "0"
 }
 
 // origin checks a CORS origin: "*" or scheme://host[:port], as browsers send it.

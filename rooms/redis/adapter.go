@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riptide-io/riptide/codec/sio"
@@ -26,6 +27,7 @@ type Adapter struct {
 	nsp     string
 	uid     string
 	local   *rooms.Memory
+	rec     *recovery // nil unless Options.Recovery
 	sharded bool
 	mode    SubscriptionMode
 
@@ -71,6 +73,9 @@ func newAdapter(c *Cluster, host rooms.Host) *Adapter {
 		a.reqCh = key + "-request#" + nsp + "#"
 		a.respCh = key + "-response#" + nsp + "#"
 		a.ownResp = a.respCh + a.uid + "#"
+	}
+	if ro := c.opts.Recovery; ro != nil {
+		a.rec = newRecovery(key, nsp, *ro, c.opts.HeartbeatInterval)
 	}
 	return a
 }
@@ -126,14 +131,18 @@ func (a *Adapter) Local() *rooms.Memory { return a.local }
 
 // AddAll implements rooms.Adapter.
 func (a *Adapter) AddAll(m rooms.Member, rs []rooms.Room) {
-	a.local.AddAll(m, rs)
+	if !a.joinRestored(m, rs) {
+		a.local.AddAll(m, rs)
+	}
 	a.syncRoomSubs(rs, true)
+	a.touch(m)
 }
 
 // Del implements rooms.Adapter.
 func (a *Adapter) Del(m rooms.Member, room rooms.Room) {
 	a.local.Del(m, room)
 	a.syncRoomSubs([]rooms.Room{room}, false)
+	a.touch(m)
 }
 
 // DelAll implements rooms.Adapter.
@@ -144,6 +153,7 @@ func (a *Adapter) DelAll(m rooms.Member) {
 	}
 	a.local.DelAll(m)
 	a.syncRoomSubs(rs, false)
+	a.forgetSession(m)
 }
 
 // Sockets implements rooms.Adapter: this node's sockets (as the Node adapter 8.x does).
@@ -175,7 +185,7 @@ func (a *Adapter) syncRoomSubs(rs []rooms.Room, wait bool) {
 	}
 	for _, r := range rs {
 		_, subscribed := a.roomSubs[r]
-		want := a.local.HasRoom(r) && (a.mode == SubscriptionDynamicPrivate || !a.local.HasSocket(r))
+		want := (a.local.HasRoom(r) || a.rec.wanted(r)) && (a.mode == SubscriptionDynamicPrivate || !a.local.HasSocket(r))
 		switch {
 		case want && !subscribed:
 			a.roomSubs[r] = struct{}{}
@@ -254,12 +264,18 @@ func appendPacket(dst []byte, p *rooms.Packet, nsp string) []byte {
 
 // Broadcast implements rooms.Adapter: other nodes get the packet through Redis (unless the
 // local flag is set), this node's members at once. Without Redis only the local delivery
-// happens; the lost publish is counted in Stats.OutboxDropped.
+// happens; the lost publish is counted in Stats.OutboxDropped. With Options.Recovery, a
+// packet recovery keeps is first given its offset by Redis (see RecoveryOptions): then
+// Broadcast waits for one round trip, and must not be called from an event loop.
 func (a *Adapter) Broadcast(p *rooms.Packet, opts *rooms.Options) {
+	stored := false
 	if !opts.Flags.Local {
+		if a.rec != nil && rooms.Recoverable(p, opts) {
+			stored = a.store(p, opts)
+		}
 		a.publishBroadcast(p, opts)
 	}
-	a.local.Broadcast(p, opts)
+	a.deliverLocal(p, opts, stored)
 }
 
 func (a *Adapter) publishBroadcast(p *rooms.Packet, opts *rooms.Options) {
@@ -372,6 +388,9 @@ func (a *Adapter) BroadcastWithAck(p *rooms.Packet, opts *rooms.Options, ackID f
 // arrived are returned with a *PartialError.
 func (a *Adapter) FetchSockets(opts *rooms.Options) ([]rooms.SocketInfo, error) {
 	local, _ := a.local.FetchSockets(opts)
+	for i := range local {
+		local[i].Node = a.uid
+	}
 	if opts.Flags.Local {
 		return local, nil
 	}
@@ -472,8 +491,10 @@ func (a *Adapter) Nodes() (alive, silent []Node) {
 
 // AddSockets implements rooms.Adapter.
 func (a *Adapter) AddSockets(opts *rooms.Options, rs []rooms.Room) {
+	touched := a.sessionMembers(opts)
 	a.local.AddSockets(opts, rs)
 	a.syncRoomSubs(rs, !opts.Flags.Local) // Local: from another node, on the dispatcher
+	a.touchAll(touched)
 	if !opts.Flags.Local {
 		a.publishMembership(sJoin, cJoin, opts, rs)
 	}
@@ -481,8 +502,10 @@ func (a *Adapter) AddSockets(opts *rooms.Options, rs []rooms.Room) {
 
 // DelSockets implements rooms.Adapter.
 func (a *Adapter) DelSockets(opts *rooms.Options, rs []rooms.Room) {
+	touched := a.sessionMembers(opts)
 	a.local.DelSockets(opts, rs)
 	a.syncRoomSubs(rs, false)
+	a.touchAll(touched)
 	if !opts.Flags.Local {
 		a.publishMembership(sLeave, cLeave, opts, rs)
 	}
@@ -758,7 +781,9 @@ type request struct {
 	err     error
 	timer   *time.Timer
 	op      string
-	results sync.Mutex // guards the fields below
+	start   time.Time   // when it was asked, for Stats.Requests
+	timed   atomic.Bool // its duration was recorded
+	results sync.Mutex  // guards the fields below
 	fetched []rooms.SocketInfo
 	rooms   map[string]struct{}
 	// broadcasts with acks
@@ -806,7 +831,8 @@ func (a *Adapter) ask(k kind, timeout time.Duration, build func(id string) []byt
 		return nil, ErrUnavailable
 	}
 	r := &request{kind: k, id: a.requestID(), expect: expect, anon: anon, silent: silent,
-		asked: len(expect) + anon, done: make(chan struct{}), op: opNames[k], rooms: map[string]struct{}{}}
+		asked: len(expect) + anon, done: make(chan struct{}), op: opNames[k], rooms: map[string]struct{}{},
+		start: time.Now()}
 	if setup != nil {
 		setup(r)
 	}
@@ -851,8 +877,16 @@ func (a *Adapter) drop(r *request) {
 	a.mu.Unlock()
 }
 
+// timed records how long r took, once: when its last node answered, or at its timeout.
+func (a *Adapter) timed(r *request) {
+	if r.timed.CompareAndSwap(false, true) {
+		a.c.stats.requests[r.kind].Observe(time.Since(r.start))
+	}
+}
+
 // expire ends r at its timeout with what arrived.
 func (a *Adapter) expire(r *request) {
+	a.timed(r)
 	a.drop(r)
 	if r.kind == kBroadcast {
 		r.finish(nil)
@@ -873,6 +907,7 @@ func (a *Adapter) expire(r *request) {
 // with acks stays registered until its timeout, for the acks still to come (as Node keeps
 // its ackRequests).
 func (a *Adapter) complete(r *request) {
+	a.timed(r)
 	if r.kind == kBroadcast {
 		if r.onCount != nil {
 			r.results.Lock()
@@ -952,7 +987,7 @@ func (a *Adapter) onMessage(channel string, body []byte) {
 		room := channel[len(a.bcast):]
 		if room != "" {
 			room = room[:len(room)-1]
-			if !a.local.HasRoom(room) {
+			if !a.local.HasRoom(room) && !a.rec.wanted(room) {
 				return // no member here: skip the decoding (as the Node adapter does)
 			}
 		}
@@ -996,7 +1031,7 @@ func (a *Adapter) onRequest(m *msg) {
 		opts := m.opts
 		opts.Flags.Local = false
 		if m.reqID == "" {
-			a.local.Broadcast(p, &opts)
+			a.deliverLocal(p, &opts, rooms.Recoverable(p, &opts))
 			return
 		}
 		a.answerBroadcast(m, p, &opts)
@@ -1027,6 +1062,7 @@ func (a *Adapter) onMembership(m *msg) {
 		case kJoin:
 			a.local.AddAll(mem, []rooms.Room{m.room})
 			a.syncRoomSubs([]rooms.Room{m.room}, false)
+			a.touch(mem)
 		case kLeave:
 			a.Del(mem, m.room)
 		case kDisconnect:
@@ -1237,7 +1273,11 @@ func (a *Adapter) onResponse(m *msg) {
 		r.results.Lock()
 		switch r.kind {
 		case kFetch:
+			n := len(r.fetched)
 			r.fetched = append(r.fetched, parseSockets(m.sockets)...)
+			for i := n; i < len(r.fetched); i++ {
+				r.fetched[i].Node = m.uid
+			}
 		case kAllRooms:
 			for _, rm := range strs(m.rooms) {
 				r.rooms[rm] = struct{}{}

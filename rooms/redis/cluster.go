@@ -3,19 +3,22 @@ package redis
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
 
+	"github.com/riptide-io/riptide/internal/latency"
 	"github.com/riptide-io/riptide/rooms"
 )
 
 // Cluster is one process's membership in a cluster: the Redis connections that the adapters
 // of all its namespaces share. One dedicated connection holds the subscriptions (resubscribed
 // after every reconnect); messages go through the client's pipelined connection, in order,
-// from one publisher goroutine. Create it with New or Dial and give NewAdapter to
+// from one publisher goroutine. Create it with Open, Dial or New and give NewAdapter to
 // server.Options; Close it after the server.
 //
 // Goroutines: the subscriber (connects, subscribes, waits for the connection to fail), the
@@ -25,6 +28,9 @@ type Cluster struct {
 	opts      Options
 	client    rueidis.Client
 	ownClient bool
+	// provisional: Open could not reach Redis, so the client is a single-node one that
+	// connects when Redis comes (see Open).
+	provisional bool
 
 	subMu     sync.Mutex
 	wanted    map[string]subKind  // channels and patterns the adapters need
@@ -45,7 +51,13 @@ type Cluster struct {
 	stats struct {
 		inboxDropped, outboxDropped, publishErrors, reconnects atomic.Uint64
 		received, published, undecodable                       atomic.Uint64
+		// recovery
+		recoveryStored, recoveryUnstored, restored, restoreRefused atomic.Uint64
+		restoreWindowDropped, sessionWriteErrors                   atomic.Uint64
+		requests                                                   [kSSE + 1]latency.Histogram // by request kind
 	}
+	errMu   sync.Mutex
+	lastErr error // why Redis could not be reached the last time it could not
 
 	closeOnce sync.Once
 	closing   chan struct{}
@@ -60,12 +72,15 @@ const (
 	subShard                  // SSUBSCRIBE
 )
 
-// outMsg is one message to publish. done, when set, learns whether it went out.
+// outMsg is one message to publish, or (cmds set) other writes that go out in the same
+// order: the commands are built when the batch is sent, so they write the state of that
+// moment. done, when set, learns whether it went out.
 type outMsg struct {
 	channel string
 	payload []byte
 	shard   bool
 	done    func(error)
+	cmds    func(b rueidis.Builder, dst rueidis.Commands) rueidis.Commands
 }
 
 // Stats are counters since the Cluster started.
@@ -77,38 +92,96 @@ type Stats struct {
 	PublishErrors uint64 // publishes Redis refused or that failed on the connection
 	Undecodable   uint64 // received messages that could not be decoded (ignored)
 	Reconnects    uint64 // times the subscriptions were restored after a lost connection
+
+	// With Options.Recovery:
+	RecoveryStored       uint64 // broadcasts given an offset (XADD)
+	RecoveryUnstored     uint64 // recoverable broadcasts sent without an offset: Redis could not store them
+	Restored             uint64 // sessions restored
+	RestoreRefused       uint64 // restores refused: no such session (expired, restored already) or its offset trimmed
+	RestoreWindowDropped uint64 // packets a restore in progress could not keep (over 4096)
+	SessionWriteErrors   uint64 // session writes that failed or were not queued
+	// Requests holds, per operation ("fetchSockets", "allRooms", "serverSideEmitWithAck",
+	// "broadcastWithAck"), the time requests to other nodes took: from publishing the
+	// request until every node alive answered (for a broadcast with acks: reported its
+	// count), or until the timeout. Requests refused at once (Redis down) are not in it.
+	Requests map[string]latency.Snapshot
 }
 
-// Dial connects to the Redis server at url (redis://[user:password@]host:port[/db], also
-// rediss:// and unix://, as rueidis.ParseURL reads them) and returns a Cluster that owns the
-// client. ctx bounds the first connection and subscription.
-func Dial(ctx context.Context, url string, opts Options) (*Cluster, error) {
+// Open returns a Cluster for the Redis server at url (redis://[user:password@]host:port[/db],
+// also rediss:// and unix://, as rueidis.ParseURL reads them) without waiting for the
+// subscriptions: the Cluster owns its client and keeps trying to subscribe (ReconnectMin to
+// ReconnectMax apart) for as long as Redis does not answer, logging that it waits. Until the
+// subscriptions are in place Up is false, delivery is local and requests fail with
+// ErrUnavailable; Ready is closed the first time they are.
+//
+// Creating the client connects once, to tell a Redis Cluster from a single server. When
+// Redis does not answer then, the client is a single-server one that connects when Redis
+// comes, so that Client is never nil; should that Redis turn out to be a Redis Cluster, an
+// error is logged: the node must be restarted to route by slot. Only a URL that does not
+// parse, or options rueidis refuses, are errors.
+func Open(url string, opts Options) (*Cluster, error) {
 	co, err := rueidis.ParseURL(url)
 	if err != nil {
 		return nil, err
 	}
 	co.DisableCache = true // client-side caching is for reads; pub/sub needs none (and RESP2 servers lack it)
 	co.ConnWriteTimeout = 5 * time.Second
+	c := newCluster(opts)
 	client, err := rueidis.NewClient(co)
 	if err != nil {
-		return nil, err
+		c.setLastError(err)
+		co.ForceSingleClient = true // returns the client even though it could not connect
+		if client, _ = rueidis.NewClient(co); client == nil {
+			return nil, err
+		}
+		c.provisional = true
 	}
-	c, err := New(ctx, client, opts)
-	if err != nil {
-		client.Close()
-		return nil, err
-	}
-	c.ownClient = true
+	c.client, c.ownClient = client, true
+	c.run()
 	return c, nil
+}
+
+// Dial is Open, waiting within ctx for the first subscriptions; it fails (and closes the
+// Cluster) when ctx ends first.
+func Dial(ctx context.Context, url string, opts Options) (*Cluster, error) {
+	c, err := Open(url, opts)
+	if err != nil {
+		return nil, err
+	}
+	return c.waitUp(ctx)
 }
 
 // New starts a Cluster on client (which the caller keeps and closes after the Cluster). It
 // waits, within ctx, for the subscriptions to be in place.
 func New(ctx context.Context, client rueidis.Client, opts Options) (*Cluster, error) {
+	c := newCluster(opts)
+	c.client = client
+	c.run()
+	return c.waitUp(ctx)
+}
+
+// Ready is closed once the subscriptions were in place for the first time.
+func (c *Cluster) Ready() <-chan struct{} { return c.firstUp }
+
+// waitUp waits for the first subscriptions; when ctx ends first, c is closed and the error
+// says what the last attempt met.
+func (c *Cluster) waitUp(ctx context.Context) (*Cluster, error) {
+	select {
+	case <-c.firstUp:
+		return c, nil
+	case <-ctx.Done():
+		c.Close()
+		if err := c.lastError(); err != nil {
+			return nil, fmt.Errorf("%w (last attempt: %v)", ctx.Err(), err)
+		}
+		return nil, ctx.Err()
+	}
+}
+
+func newCluster(opts Options) *Cluster {
 	opts = opts.withDefaults()
-	c := &Cluster{
+	return &Cluster{
 		opts:      opts,
-		client:    client,
 		wanted:    map[string]subKind{},
 		routes:    map[string]*Adapter{},
 		subSignal: make(chan struct{}, 1),
@@ -118,18 +191,27 @@ func New(ctx context.Context, client rueidis.Client, opts Options) (*Cluster, er
 		adapters:  map[*Adapter]struct{}{},
 		closing:   make(chan struct{}),
 	}
+}
+
+// run starts the Cluster's goroutines.
+func (c *Cluster) run() {
 	c.wg.Add(4) // four goroutines per cluster connection, none per socket or namespace
 	go c.subscriber()
 	go c.dispatcher()
 	go c.publisher()
 	go c.heartbeats()
-	select {
-	case <-c.firstUp:
-		return c, nil
-	case <-ctx.Done():
-		c.Close()
-		return nil, ctx.Err()
-	}
+}
+
+func (c *Cluster) setLastError(err error) {
+	c.errMu.Lock()
+	c.lastErr = err
+	c.errMu.Unlock()
+}
+
+func (c *Cluster) lastError() error {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	return c.lastErr
 }
 
 // NewAdapter returns the adapter of namespace nsp, for server.Options.NewAdapter.
@@ -144,6 +226,7 @@ func (c *Cluster) NewAdapter(nsp rooms.Host) rooms.Adapter {
 
 // Client returns the Cluster's Redis client, for other users of the same connection pool
 // (e.g. the tier's member store). It is closed with the Cluster when the Cluster owns it.
+// Never nil; while Redis is unreachable its commands fail at once.
 func (c *Cluster) Client() rueidis.Client { return c.client }
 
 // Up reports whether the subscriptions are in place (other nodes can be reached).
@@ -151,7 +234,7 @@ func (c *Cluster) Up() bool { return c.up.Load() }
 
 // Stats returns the counters.
 func (c *Cluster) Stats() Stats {
-	return Stats{
+	st := Stats{
 		Received:      c.stats.received.Load(),
 		Published:     c.stats.published.Load(),
 		InboxDropped:  c.stats.inboxDropped.Load(),
@@ -159,6 +242,25 @@ func (c *Cluster) Stats() Stats {
 		PublishErrors: c.stats.publishErrors.Load(),
 		Undecodable:   c.stats.undecodable.Load(),
 		Reconnects:    c.stats.reconnects.Load(),
+		Requests:      make(map[string]latency.Snapshot, len(opNames)),
+
+		RecoveryStored:       c.stats.recoveryStored.Load(),
+		RecoveryUnstored:     c.stats.recoveryUnstored.Load(),
+		Restored:             c.stats.restored.Load(),
+		RestoreRefused:       c.stats.restoreRefused.Load(),
+		RestoreWindowDropped: c.stats.restoreWindowDropped.Load(),
+		SessionWriteErrors:   c.stats.sessionWriteErrors.Load(),
+	}
+	for k, op := range opNames {
+		st.Requests[op] = c.stats.requests[k].Snapshot()
+	}
+	return st
+}
+
+// countSessionWrite is the done of session writes.
+func (c *Cluster) countSessionWrite(err error) {
+	if err != nil {
+		c.stats.sessionWriteErrors.Add(1)
 	}
 }
 
@@ -235,6 +337,7 @@ func (c *Cluster) subscriber() {
 	defer c.wg.Done()
 	backoff := c.opts.ReconnectMin
 	everUp := false
+	var waitLogged time.Time
 	for !c.closed() {
 		dc, release := c.client.Dedicate()
 		wait := dc.SetPubSubHooks(rueidis.PubSubHooks{
@@ -242,11 +345,20 @@ func (c *Cluster) subscriber() {
 			OnSubscription: c.onSubscription,
 		})
 		applied := map[string]subKind{}
-		err := c.sync(dc, applied)
+		err := c.ping() // with nothing to subscribe yet, sync alone would not touch Redis
+		if err == nil {
+			err = c.sync(dc, applied)
+		}
+		if err != nil && !everUp && time.Since(waitLogged) >= time.Minute {
+			c.opts.Logger.Warn("redis adapter: waiting for Redis; delivery stays local and other nodes cannot be reached until it answers", "err", err)
+			waitLogged = time.Now()
+		}
 		if err == nil {
 			if everUp {
 				c.stats.reconnects.Add(1)
 				c.opts.Logger.Info("redis adapter: resubscribed", "channels", len(applied))
+			} else {
+				c.checkProvisional()
 			}
 			everUp = true
 			backoff = c.opts.ReconnectMin
@@ -280,6 +392,27 @@ func (c *Cluster) subscriber() {
 			return
 		}
 		backoff = min(2*backoff, c.opts.ReconnectMax)
+	}
+}
+
+// ping checks that Redis answers.
+func (c *Cluster) ping() error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.RequestsTimeout)
+	defer cancel()
+	return c.client.Do(ctx, c.client.B().Ping().Build()).Error()
+}
+
+// checkProvisional logs an error when the single-server client Open fell back to (Redis did
+// not answer at start) talks to a Redis Cluster, which needs routing by slot.
+func (c *Cluster) checkProvisional() {
+	if !c.provisional {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.RequestsTimeout)
+	defer cancel()
+	info, err := c.client.Do(ctx, c.client.B().Info().Section("cluster").Build()).ToString()
+	if err == nil && strings.Contains(info, "cluster_enabled:1") {
+		c.opts.Logger.Error("redis adapter: Redis is a Redis Cluster and was unreachable when this node started, so the node talks to one of its servers only; restart the node")
 	}
 }
 
@@ -363,6 +496,9 @@ func (c *Cluster) setUp(up bool, err error) {
 	was := c.up.Swap(up)
 	if up {
 		c.upOnce.Do(func() { close(c.firstUp) })
+	}
+	if !up && err != nil && !errors.Is(err, ErrClosed) {
+		c.setLastError(err)
 	}
 	if was == up {
 		return
@@ -490,48 +626,75 @@ func (c *Cluster) publisher() {
 }
 
 func (c *Cluster) send(batch []*outMsg, cmds rueidis.Commands) {
-	for _, m := range batch {
-		if m.shard {
-			cmds = append(cmds, c.client.B().Spublish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
-		} else {
-			cmds = append(cmds, c.client.B().Publish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
+	// owner[i] is the message of cmds[i]: a publish is one command, other writes any number.
+	owner := make([]int, 0, len(batch))
+	for i, m := range batch {
+		n := len(cmds)
+		cmds = c.appendCmds(cmds, m)
+		for range cmds[n:] {
+			owner = append(owner, i)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.opts.RequestsTimeout)
 	res := c.client.DoMulti(ctx, cmds...)
-	// After an outage the pooled connection fails once before it is replaced: publish what
-	// failed on the connection (not what Redis refused) once more.
+	// After an outage the pooled connection fails once before it is replaced: send the
+	// messages that failed on the connection (not what Redis refused) once more.
 	var retry []int
 	for i, r := range res {
-		if err := r.Error(); err != nil && r.NonRedisError() != nil && ctx.Err() == nil {
-			retry = append(retry, i)
+		if err := r.Error(); err != nil && r.NonRedisError() != nil && ctx.Err() == nil &&
+			(len(retry) == 0 || retry[len(retry)-1] != owner[i]) {
+			retry = append(retry, owner[i])
+		}
+	}
+	errs := make([]error, len(batch))
+	for i, r := range res {
+		if err := r.Error(); err != nil && errs[owner[i]] == nil {
+			errs[owner[i]] = err
 		}
 	}
 	if len(retry) > 0 {
 		again := make(rueidis.Commands, 0, len(retry))
+		var againOwner []int
 		for _, i := range retry {
-			m := batch[i]
-			if m.shard {
-				again = append(again, c.client.B().Spublish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
-			} else {
-				again = append(again, c.client.B().Publish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
+			n := len(again)
+			again = c.appendCmds(again, batch[i])
+			for range again[n:] {
+				againOwner = append(againOwner, i)
 			}
+			errs[i] = nil
 		}
 		for j, r := range c.client.DoMulti(ctx, again...) {
-			res[retry[j]] = r
+			if err := r.Error(); err != nil && errs[againOwner[j]] == nil {
+				errs[againOwner[j]] = err
+			}
 		}
 	}
 	cancel()
 	for i, m := range batch {
-		err := res[i].Error()
-		if err != nil {
+		err := errs[i]
+		switch {
+		case m.cmds != nil:
+		case err != nil:
 			c.stats.publishErrors.Add(1)
-		} else {
+		default:
 			c.stats.published.Add(1)
 		}
 		if m.done != nil {
 			m.done(err)
 		}
+	}
+}
+
+// appendCmds appends the commands of m.
+func (c *Cluster) appendCmds(dst rueidis.Commands, m *outMsg) rueidis.Commands {
+	b := c.client.B()
+	switch {
+	case m.cmds != nil:
+		return m.cmds(b, dst)
+	case m.shard:
+		return append(dst, b.Spublish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
+	default:
+		return append(dst, b.Publish().Channel(m.channel).Message(rueidis.BinaryString(m.payload)).Build())
 	}
 }
 
@@ -552,9 +715,11 @@ func (c *Cluster) heartbeats() {
 				as = append(as, a)
 			}
 			c.adMu.Unlock()
+			now := time.Now()
 			for _, a := range as {
 				a.heartbeat(false)
 				a.prune()
+				a.maintain(now)
 			}
 		case <-c.closing:
 			return
@@ -572,11 +737,12 @@ func (c *Cluster) forget(a *Adapter) {
 // in sharded mode), summed over the nodes of a Redis Cluster as the Node adapter does.
 func (c *Cluster) numsub(ctx context.Context, chans []string) ([]int64, error) {
 	counts := make([]int64, len(chans))
+	client := c.client
 	var nodes map[string]rueidis.Client
 	if c.opts.Sharded {
-		nodes = map[string]rueidis.Client{"": c.client} // routed by the channel's slot
+		nodes = map[string]rueidis.Client{"": client} // routed by the channel's slot
 	} else {
-		nodes = c.client.Nodes()
+		nodes = client.Nodes()
 	}
 	for _, n := range nodes {
 		var cmds rueidis.Commands

@@ -20,5 +20,10 @@
 // answer. When the connection to Redis is lost, local delivery goes on, cross-node requests
 // fail at once with ErrUnavailable, and the subscriber reconnects and resubscribes.
 //
+// With Options.Recovery, the adapters also implement rooms.SessionStore in Redis, so that
+// connection state recovery works across nodes: recoverable broadcasts get their offset
+// from a per-namespace stream before they are delivered, and sessions are keys with a TTL
+// (recovery.go; the restore window in window.go).
+//
 // The wire format is described in wire.go; msgpack.go copies notepack.io's encoding.
 package redis

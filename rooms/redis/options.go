@@ -50,6 +50,12 @@ type Options struct {
 	ReconnectMin, ReconnectMax time.Duration
 	// Logger receives connection state changes; default slog.Default().
 	Logger *slog.Logger
+	// Recovery, when set, keeps what connection state recovery needs in Redis, so that a
+	// client whose node died or drained recovers on another one (the adapters then
+	// implement rooms.SessionStore; see RecoveryOptions for how and what it costs). Set it
+	// when the server has ConnectionStateRecovery, on every node alike. Default nil: the
+	// pub/sub path alone, no stream, no session keys.
+	Recovery *RecoveryOptions
 }
 
 // SubscriptionMode says which rooms get their own channel in sharded mode, as

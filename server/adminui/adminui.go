@@ -73,8 +73,8 @@ type UI struct {
 	hostname string
 	features []string
 
-	traffic counters
-	obs     *server.Observer    // what is watched while a UI watches
+	traffic traffic
+	obs     *server.Observer    // what is watched while a UI watches (nil: nothing)
 	slot    *server.Observation // the server's observer slot: obs or paused
 
 	// mu serializes the watch state changes.
@@ -234,7 +234,7 @@ func (u *UI) setObserving(on bool) bool {
 	}
 	switch {
 	case on && !u.observing:
-		u.traffic.take() // what was counted before belongs to no interval
+		u.traffic.reset(u.io.Engine().Stats()) // what came before belongs to no report
 		u.slot.Set(u.obs)
 		u.observing = true
 		return true

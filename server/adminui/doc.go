@@ -18,7 +18,8 @@
 // installed only while an admin socket is connected to some node of the cluster; a node
 // learns that from a lease the watching nodes renew every StatsInterval. While watched, each
 // connect, disconnect, join and leave is one broadcast to the admin namespace (a Redis
-// publish in a cluster), and traffic is counted with a few atomic adds per packet.
+// publish in a cluster). The traffic figures are the engine's own counters (server/engine's
+// Stats), read once per interval.
 //
 // Cluster: the admin namespace's broadcasts reach the UI on whichever node it is connected
 // to, so the stats and the feed of every node arrive there, as with Node's adapters.

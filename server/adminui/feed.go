@@ -11,19 +11,14 @@ import (
 // timestamp is a JavaScript Date as JSON.stringify writes it.
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-// observer is what the UI watches while someone watches. The socket feed is left out in
-// production mode, the event feed unless Config.Events.
+// observer is what the UI watches while someone watches: the socket feed, and the event
+// feed with Config.Events. Nil in production mode (statistics only: the engine's counters
+// serve them).
 func (u *UI) observer() *server.Observer {
-	t := &u.traffic
-	o := &server.Observer{
-		Opened:   func(*engine.Session) { t.connections.Add(1) },
-		Closed:   func(_ *engine.Session, r server.DisconnectReason) { t.disconnected(r) },
-		Received: func(p, b int) { t.packetsIn.Add(int64(p)); t.bytesIn.Add(int64(b)) },
-		Sent:     func(p, b int) { t.packetsOut.Add(int64(p)); t.bytesOut.Add(int64(b)) },
-	}
 	if u.cfg.Production {
-		return o
+		return nil
 	}
+	o := &server.Observer{}
 	o.Connected = u.onConnected
 	o.Disconnected = u.onDisconnected
 	o.Upgraded = u.onUpgraded

@@ -3,30 +3,39 @@ package adminui
 import (
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/riptide-io/riptide/server"
 	"github.com/riptide-io/riptide/server/engine"
 )
 
-// counters aggregate the traffic between two "server_stats", as the Node package's event
-// buffer does, but with atomic adds instead of a map update per packet.
-type counters struct {
-	connections          atomic.Int64
-	packetsIn, bytesIn   atomic.Int64
-	packetsOut, bytesOut atomic.Int64
-	mu                   sync.Mutex
-	disconnections       map[server.DisconnectReason]int64 // a handful of reasons
+// traffic turns the engine's cumulative counters (server/engine's Stats) into what happened
+// since the last "server_stats", as the Node package's event buffer reports it. Nothing is
+// counted for the UI: the engine counts anyway, for the metrics.
+type traffic struct {
+	mu   sync.Mutex
+	last trafficCounts
 }
 
-func (c *counters) disconnected(reason server.DisconnectReason) {
-	c.mu.Lock()
-	if c.disconnections == nil {
-		c.disconnections = map[server.DisconnectReason]int64{}
+// trafficCounts is one reading of the engine's counters.
+type trafficCounts struct {
+	connections uint64
+	closed      [len(engine.Stats{}.Closed)]uint64 // by engine.CloseReason
+	packetsIn   uint64
+	bytesIn     uint64
+	packetsOut  uint64
+	bytesOut    uint64
+}
+
+func read(st *engine.Stats) trafficCounts {
+	c := trafficCounts{
+		connections: uint64(st.HandshakesPolling.Load() + st.HandshakesWebSocket.Load()),
+		packetsIn:   st.PacketsIn.Load(), bytesIn: st.BytesIn.Load(),
+		packetsOut: st.PacketsOut.Load(), bytesOut: st.BytesOut.Load(),
 	}
-	c.disconnections[reason]++
-	c.mu.Unlock()
+	for i := range c.closed {
+		c.closed[i] = uint64(st.Closed[i].Load())
+	}
+	return c
 }
 
 // aggregatedEvent is one entry of "aggregatedEvents": count events of a type (and subtype)
@@ -35,31 +44,41 @@ type aggregatedEvent struct {
 	Timestamp int64  `json:"timestamp"`
 	Type      string `json:"type"`
 	SubType   string `json:"subType,omitempty"`
-	Count     int64  `json:"count"`
+	Count     uint64 `json:"count"`
 }
 
-// take returns the counts since the last take, stamped with the current second, and zeroes
-// them.
-func (c *counters) take() []aggregatedEvent {
+// take returns what the counters gained since the last take (or reset), stamped with the
+// current second.
+func (t *traffic) take(st *engine.Stats) []aggregatedEvent {
+	now := read(st)
+	t.mu.Lock()
+	last := t.last
+	t.last = now
+	t.mu.Unlock()
 	ts := time.Now().Truncate(time.Second).UnixMilli()
 	out := make([]aggregatedEvent, 0, 8)
-	add := func(typ, sub string, n int64) {
-		if n > 0 {
-			out = append(out, aggregatedEvent{Timestamp: ts, Type: typ, SubType: sub, Count: n})
+	add := func(typ, sub string, cur, prev uint64) {
+		if cur > prev {
+			out = append(out, aggregatedEvent{Timestamp: ts, Type: typ, SubType: sub, Count: cur - prev})
 		}
 	}
-	add("rawConnection", "", c.connections.Swap(0))
-	add("packetsIn", "", c.packetsIn.Swap(0))
-	add("bytesIn", "", c.bytesIn.Swap(0))
-	add("packetsOut", "", c.packetsOut.Swap(0))
-	add("bytesOut", "", c.bytesOut.Swap(0))
-	c.mu.Lock()
-	for r, n := range c.disconnections {
-		add("rawDisconnection", string(r), n)
+	add("rawConnection", "", now.connections, last.connections)
+	for i := range now.closed {
+		add("rawDisconnection", engine.CloseReason(i).String(), now.closed[i], last.closed[i])
 	}
-	clear(c.disconnections)
-	c.mu.Unlock()
+	add("packetsIn", "", now.packetsIn, last.packetsIn)
+	add("bytesIn", "", now.bytesIn, last.bytesIn)
+	add("packetsOut", "", now.packetsOut, last.packetsOut)
+	add("bytesOut", "", now.bytesOut, last.bytesOut)
 	return out
+}
+
+// reset starts counting from now: what came before belongs to no report.
+func (t *traffic) reset(st *engine.Stats) {
+	now := read(st)
+	t.mu.Lock()
+	t.last = now
+	t.mu.Unlock()
 }
 
 // namespaceStats is one entry of "namespaces".
@@ -80,21 +99,17 @@ type serverStats struct {
 	Namespaces          []namespaceStats  `json:"namespaces"`
 }
 
-// stats builds this node's statistics. The polling clients are counted by walking the
-// sessions, once per interval and only while watched, rather than tracked per session.
+// stats builds this node's statistics.
 func (u *UI) stats() *serverStats {
+	eng := u.io.Engine()
+	clients := eng.Count()
 	st := &serverStats{
 		ServerID: u.cfg.ServerID, Hostname: u.hostname, PID: os.Getpid(),
-		Uptime:           time.Since(processStart).Seconds(),
-		ClientsCount:     u.io.Engine().Count(),
-		AggregatedEvents: u.traffic.take(),
+		Uptime:              time.Since(processStart).Seconds(),
+		ClientsCount:        clients,
+		PollingClientsCount: max(0, clients-int(eng.Stats().WebSockets.Load())),
+		AggregatedEvents:    u.traffic.take(eng.Stats()),
 	}
-	u.io.Engine().Range(func(s *engine.Session) bool {
-		if s.Transport() == engine.Polling {
-			st.PollingClientsCount++
-		}
-		return true
-	})
 	for _, n := range u.io.Namespaces() {
 		st.Namespaces = append(st.Namespaces, namespaceStats{Name: n.Name(), SocketsCount: n.Count()})
 	}

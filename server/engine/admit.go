@@ -14,19 +14,24 @@ import (
 	"github.com/riptide-io/riptide/server/http1"
 )
 
-// Connection limits: a handshake over MaxSessions or MaxSessionsPerAddress is refused
-// before any session state is allocated, with an HTTP status and a JSON body carrying a
-// documented code (docs/protocol.md, docs/tier.md).
+// Refusals: a handshake over MaxSessions or MaxSessionsPerAddress, or one that arrives
+// while the server refuses handshakes (RefuseHandshakes), is refused before any session
+// state is allocated, with an HTTP status and a JSON body carrying a documented code
+// (docs/protocol.md, docs/tier.md).
 const (
 	// CodeConnLimitNode: the server holds MaxSessions sessions (503).
 	CodeConnLimitNode = "CONN_LIMIT_NODE"
 	// CodeConnLimitAddress: the client's address holds MaxSessionsPerAddress sessions (429).
 	CodeConnLimitAddress = "CONN_LIMIT_ADDRESS"
+	// CodeServerDraining: the server is draining before it stops and takes no new
+	// sessions; the client should connect to another node (503).
+	CodeServerDraining = "SERVER_DRAINING"
 )
 
-var limitMessages = map[string]string{
+var refusalMessages = map[string]string{
 	CodeConnLimitNode:    "the server is at its connection limit",
 	CodeConnLimitAddress: "too many connections from this address",
+	CodeServerDraining:   "the server is shutting down: connect to another node",
 }
 
 // addrCounts counts the sessions of each client address, for MaxSessionsPerAddress.
@@ -122,6 +127,9 @@ func (srv *Server) ClientAddr(r *Request) netip.Addr {
 // same moment on different event loops may pass a limit by one each: the bound is exact up
 // to the number of event loops.
 func (srv *Server) admit(c gnet.Conn, req *http1.Request) (status int, code string) {
+	if srv.refusing.Load() {
+		return 503, CodeServerDraining
+	}
 	if max := srv.opts.MaxSessions; max > 0 && srv.Count() >= max {
 		return 503, CodeConnLimitNode
 	}
@@ -141,14 +149,24 @@ func (srv *Server) countAddr(s *Session, d int32) {
 	}
 }
 
-// writeRefusal answers a handshake refused by a limit, on polling or WebSocket alike, with
-// the status and {"code":"...","message":"..."}, and closes the connection.
+// RefuseHandshakes makes the server refuse every new session (refuse true) with HTTP 503
+// {"code":"SERVER_DRAINING",...} before any state is allocated, on polling and WebSocket
+// alike, or accept them again (false). Sessions already open are untouched: their polls,
+// posts and upgrades go on. A draining server calls it once load balancers stopped sending
+// it new clients. Safe for concurrent use.
+func (srv *Server) RefuseHandshakes(refuse bool) { srv.refusing.Store(refuse) }
+
+// RefusingHandshakes reports whether RefuseHandshakes is in force. Safe for concurrent use.
+func (srv *Server) RefusingHandshakes() bool { return srv.refusing.Load() }
+
+// writeRefusal answers a refused handshake, on polling or WebSocket alike, with the status
+// and {"code":"...","message":"..."}, and closes the connection.
 func writeRefusal(c gnet.Conn, status int, code string, cors []byte) {
 	body := bytebufferpool.Get()
 	body.B = append(body.B, `{"code":`...)
 	body.B = jsonstr.AppendQuote(body.B, code)
 	body.B = append(body.B, `,"message":`...)
-	body.B = jsonstr.AppendQuote(body.B, limitMessages[code])
+	body.B = jsonstr.AppendQuote(body.B, refusalMessages[code])
 	body.B = append(body.B, '}')
 	writeSimple(c, status, "application/json", body.B, false, cors)
 	bytebufferpool.Put(body)

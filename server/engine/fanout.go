@@ -3,35 +3,9 @@ package engine
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 
 	"github.com/panjf2000/gnet/v2"
 )
-
-// Stats counts what the slow-consumer policy did. Safe for concurrent use.
-type Stats struct {
-	// VolatileDropped counts volatile packets dropped because the transport could not
-	// take them at once (no pending GET, or a WebSocket over the soft write limit).
-	VolatileDropped atomic.Int64
-	// SlowClosed counts sessions closed because their unsent data passed the hard limit.
-	SlowClosed atomic.Int64
-}
-
-// ConnStats counts what a Listener did to protect itself from its connections. Safe for
-// concurrent use.
-type ConnStats struct {
-	// ReadStopped counts the times a connection stopped being read: its unread answers
-	// passed WriteSoftLimit, or its session was paused by the upper layer.
-	ReadStopped atomic.Int64
-	// StalledClosed counts connections closed because they did not read their answers:
-	// still over WriteSoftLimit after StallTimeout, or over WriteHardLimit.
-	StalledClosed atomic.Int64
-	// TimedOut counts HTTP connections closed by the header, body or idle timeouts.
-	TimedOut atomic.Int64
-}
-
-// Stats returns the server's counters.
-func (srv *Server) Stats() *Stats { return &srv.stats }
 
 // Broadcast hands p to every session in sessions, encoded once: WebSocket sessions are
 // grouped by event loop and each loop's mailbox gets one item for all of its sessions. The
@@ -160,15 +134,23 @@ func (m *mailbox) Run(context.Context) error {
 	m.mu.Unlock()
 	if len(m.work) == 1 {
 		it := m.work[0]
+		n := 0
 		for _, s := range it.sessions {
-			s.deliverOnLoop(it.p, it.volatile, nil)
+			if s.deliverOnLoop(it.p, it.volatile, nil) {
+				n++
+			}
 		}
+		it.countOut(n)
 	} else {
 		// Several broadcasts: gather each socket's frames so it gets one writev.
 		for _, it := range m.work {
+			n := 0
 			for _, s := range it.sessions {
-				s.deliverOnLoop(it.p, it.volatile, m)
+				if s.deliverOnLoop(it.p, it.volatile, m) {
+					n++
+				}
 			}
+			it.countOut(n)
 		}
 		for i, s := range m.dirty {
 			m.writeFrames(s, m.conns[i], m.frames[i])
@@ -204,43 +186,55 @@ func (m *mailbox) gather(s *Session, c gnet.Conn, frames []byte) {
 	m.frames[i] = append(m.frames[i], frames)
 }
 
+// countOut adds n sessions' worth of the item's packets to Stats: one add per broadcast and
+// loop, not one per recipient.
+func (it *fanoutItem) countOut(n int) {
+	if n > 0 {
+		k := it.sessions[0].id[0]
+		it.srv.stats.PacketsOut.add(k, uint64(n*it.p.packets))
+		it.srv.stats.BytesOut.add(k, uint64(n*it.p.size))
+	}
+}
+
 // deliverOnLoop hands p to the session's WebSocket from its own event loop: straight to the
 // connection (or to the batch m) when nothing is queued ahead of it, else through the
-// session's queue. The same limits apply either way (admitLocked).
-func (s *Session) deliverOnLoop(p *Prepared, volatile bool, m *mailbox) {
-	c := s.admitOnLoop(p, volatile)
+// session's queue. The same limits apply either way (admitLocked). It reports whether p was
+// accepted (written or queued).
+func (s *Session) deliverOnLoop(p *Prepared, volatile bool, m *mailbox) bool {
+	c, ok := s.admitOnLoop(p, volatile)
 	if c == nil {
-		return
+		return ok
 	}
 	if m != nil {
 		m.gather(s, c, p.ws)
-		return
+		return true
 	}
 	_, _ = c.Write(p.ws) // gnet copies only what the kernel does not take now
 	s.written(c.OutboundBuffered())
+	return true
 }
 
 // admitOnLoop returns the connection to write p to directly, or nil when p was queued,
-// dropped, or the session is gone. Event loop only (it reads the connection's backlog).
-func (s *Session) admitOnLoop(p *Prepared, volatile bool) gnet.Conn {
+// dropped, or the session is gone; ok reports whether p was accepted (written or queued).
+// Event loop only (it reads the connection's backlog).
+func (s *Session) admitOnLoop(p *Prepared, volatile bool) (_ gnet.Conn, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state != stateOpen || s.transport != WebSocket {
-		return nil
+		return nil, false
 	}
-	c, ok := s.conn.(gnet.Conn)
-	if !ok {
-		return nil
+	c, isConn := s.conn.(gnet.Conn)
+	if !isConn {
+		return nil, false
 	}
 	s.backlog = c.OutboundBuffered() // loop-only, and this is the loop
 	if s.out != nil || s.wakeQueued || s.inLoop {
-		_ = s.enqueueLocked(packetSource{prep: p}, volatile)
-		return nil
+		return nil, s.enqueueLocked(packetSource{prep: p}, volatile) == nil
 	}
 	if s.admitLocked(len(p.ws), volatile) != nil {
-		return nil
+		return nil, false
 	}
-	return c
+	return c, true
 }
 
 // writeFrames writes a batch gathered by a mailbox in one writev. Event loop only.

@@ -58,7 +58,9 @@ type ListenConfig struct {
 	WriteHardLimit int
 	// StallTimeout closes a connection that stays over WriteSoftLimit this long; default 20 s.
 	StallTimeout time.Duration
-	// Logger for listener-level events; default slog.Default().
+	// Logger for listener-level events, and one info line per handshake refused (by a
+	// connection limit or RefuseHandshakes: its code and client address); default
+	// slog.Default().
 	Logger *slog.Logger
 }
 

@@ -13,8 +13,10 @@ var ErrDropped = errors.New("engine: volatile packet dropped")
 // Socket.IO sends them) encoded once for every transport, so a broadcast encodes once and
 // hands the same bytes to every recipient. Immutable once built; safe for concurrent use.
 type Prepared struct {
-	ws  []byte // WebSocket frames, ready to write
-	rec []byte // queue records for polling sessions
+	ws      []byte // WebSocket frames, ready to write
+	rec     []byte // queue records for polling sessions
+	packets int    // message packets: the text and its attachments
+	size    int    // their payload bytes (Stats.BytesOut)
 }
 
 // Prepare encodes text and its attachments for every transport. The inputs are copied.
@@ -24,12 +26,13 @@ func Prepare(text []byte, attachments [][]byte) *Prepared {
 		wsLen += 10 + len(a)
 		recLen += recordHeader + len(a)
 	}
-	p := &Prepared{ws: make([]byte, 0, wsLen), rec: make([]byte, 0, recLen)}
+	p := &Prepared{ws: make([]byte, 0, wsLen), rec: make([]byte, 0, recLen), packets: 1 + len(attachments), size: len(text)}
 	p.ws = appendWSPacket(p.ws, eio.Message, text, false)
 	p.rec = appendRecord(p.rec, eio.Message, text, false)
 	for _, a := range attachments {
 		p.ws = appendWSPacket(p.ws, eio.Message, a, true)
 		p.rec = appendRecord(p.rec, eio.Message, a, true)
+		p.size += len(a)
 	}
 	return p
 }

@@ -54,6 +54,7 @@ type Server struct {
 	startOnce, stopOnce sync.Once
 	mailboxes           sync.Map // gnet.EventLoop -> *mailbox; one per loop
 	addrs               addrCounts
+	refusing            atomic.Bool // RefuseHandshakes
 
 	// Precomputed open-packet parts: they never change for a server.
 	upgradesPolling bool

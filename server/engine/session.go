@@ -56,7 +56,7 @@ type Session struct {
 	id  string
 	srv *Server
 	req *Request
-	ctx any
+	ctx any // written under mu (SetContext); its own callbacks read it without
 
 	mu        sync.Mutex
 	state     sessionState
@@ -123,12 +123,25 @@ func (s *Session) Server() *Server { return s.srv }
 // Request returns the handshake request.
 func (s *Session) Request() *Request { return s.req }
 
-// Context returns what SetContext stored.
+// Context returns what SetContext stored, for the session's own callbacks (OnMessage,
+// OnClose, and code they hand the session to). A goroutine that found the session through
+// Server.Range uses LoadContext.
 func (s *Session) Context() any { return s.ctx }
 
-// SetContext stores the upper layer's per-session state. Call it in Handler.OnOpen, before
-// other goroutines see the session.
-func (s *Session) SetContext(v any) { s.ctx = v }
+// LoadContext returns what SetContext stored, or nil while Handler.OnOpen has not stored it
+// yet: a session is in Server.Range from just before its OnOpen. Safe for concurrent use.
+func (s *Session) LoadContext() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ctx
+}
+
+// SetContext stores the upper layer's per-session state. Call it in Handler.OnOpen.
+func (s *Session) SetContext(v any) {
+	s.mu.Lock()
+	s.ctx = v
+	s.mu.Unlock()
+}
 
 // Transport returns the current transport ("websocket" once an upgrade completed). Safe for
 // concurrent use.
@@ -206,8 +219,12 @@ func (s *Session) Paused() bool {
 // returns. Safe for concurrent use; it never blocks on the network.
 func (s *Session) Send(data []byte, binary bool) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.enqueueLocked(packetSource{t: eio.Message, data: data, bin: binary}, false)
+	err := s.enqueueLocked(packetSource{t: eio.Message, data: data, bin: binary}, false)
+	s.mu.Unlock()
+	if err == nil {
+		s.countOut(1, len(data))
+	}
+	return err
 }
 
 // SendMessages queues one text message and its binary attachments as one unit: no other
@@ -215,16 +232,28 @@ func (s *Session) Send(data []byte, binary bool) error {
 // (ErrDropped) unless the transport can write now. Safe for concurrent use.
 func (s *Session) SendMessages(text []byte, attachments [][]byte, volatile bool) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.enqueueLocked(packetSource{t: eio.Message, data: text, atts: attachments}, volatile)
+	err := s.enqueueLocked(packetSource{t: eio.Message, data: text, atts: attachments}, volatile)
+	s.mu.Unlock()
+	if err == nil {
+		size := len(text)
+		for _, a := range attachments {
+			size += len(a)
+		}
+		s.countOut(1+len(attachments), size)
+	}
+	return err
 }
 
 // SendPrepared queues p for the client. With volatile set, p is dropped (ErrDropped) unless
 // the transport can write it now (see Writable). Safe for concurrent use.
 func (s *Session) SendPrepared(p *Prepared, volatile bool) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.enqueueLocked(packetSource{prep: p}, volatile)
+	err := s.enqueueLocked(packetSource{prep: p}, volatile)
+	s.mu.Unlock()
+	if err == nil {
+		s.countOut(p.packets, p.size)
+	}
+	return err
 }
 
 // packetSource is what a send hands to the enqueue path: one packet with its attachments
@@ -320,6 +349,14 @@ func (s *Session) Flushed() <-chan struct{} {
 // Handler.OnClose follows with "forced close". Safe for concurrent use.
 func (s *Session) Close() { s.closeWith(ReasonForcedClose) }
 
+// Shutdown closes the session as Server.CloseAll does, for one session at a time (a drain):
+// packets already queued are delivered, then the transport closes with nothing from the
+// layers above (on WebSocket a close frame without status, on polling a close packet to
+// the parked or the next GET), which socket.io-client reports as "transport close" and
+// answers by reconnecting. Handler.OnClose follows with ReasonServerShutdown. Safe for
+// concurrent use.
+func (s *Session) Shutdown() { s.closeWith(ReasonServerShutdown) }
+
 func (s *Session) closeWith(reason CloseReason) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -338,14 +375,26 @@ func (s *Session) closeWith(reason CloseReason) {
 	}
 }
 
+// shutdownPollWait bounds the wait for the next GET of a polling session closed by
+// Shutdown or CloseAll, below CloseTimeout: a live client always has a GET on its way
+// (engine.io-client polls again as soon as a GET is answered), so past a couple of round
+// trips the client is gone, and a drain must not wait CloseTimeout (30 s) for each client
+// that vanished between two polls. A GET that comes later gets 400, which socket.io-client
+// reports as a transport error and answers by reconnecting too.
+const shutdownPollWait = 2 * time.Second
+
 // armCloseWaitLocked bounds how long a closing polling session waits for the GET that will
-// carry its close packet (the reference's closeTimeout), without moving the heartbeat's
-// deadline later.
+// carry its close packet (the reference's closeTimeout; shutdownPollWait at most for a
+// server going away), without moving the heartbeat's deadline later.
 func (s *Session) armCloseWaitLocked() {
 	if s.closeBy != 0 {
 		return
 	}
-	s.closeBy = time.Now().Add(s.srv.opts.CloseTimeout).UnixNano()
+	wait := s.srv.opts.CloseTimeout
+	if s.closeReason == ReasonServerShutdown {
+		wait = min(wait, shutdownPollWait)
+	}
+	s.closeBy = time.Now().Add(wait).UnixNano()
 	if at := s.srv.wheel.When(&s.hb); at == 0 || s.closeBy < at {
 		s.srv.wheel.Schedule(&s.hb, time.Unix(0, s.closeBy))
 	}
@@ -496,6 +545,7 @@ func (s *Session) onPong() {
 func (s *Session) onPacket(p eio.Packet) bool {
 	switch p.Type {
 	case eio.Message:
+		s.countIn(len(p.Data))
 		s.mu.Lock()
 		open := s.state == stateOpen
 		s.mu.Unlock()
@@ -540,6 +590,7 @@ func (s *Session) terminate(reason CloseReason) {
 		return
 	}
 	s.state = stateClosed
+	s.srv.stats.closed(reason, s.transport)
 	s.srv.wheel.Stop(&s.hb)
 	if u := s.upg; u != nil {
 		s.srv.wheel.Stop(&u.timer)

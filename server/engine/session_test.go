@@ -308,6 +308,48 @@ func TestClosedPollingSessionCloseTimeout(t *testing.T) {
 	}
 }
 
+// Shutdown (a drain) answers a parked GET with the close packet, after what was queued,
+// and the session ends with ReasonServerShutdown: socket.io-client then reports "transport
+// close" and reconnects.
+func TestShutdownPollingParkedGET(t *testing.T) {
+	s, r := newTestSession(t, Options{PingInterval: time.Minute, PingTimeout: time.Minute}, Polling)
+	get := &fakeConn{}
+	if _, act := pollGet(t, s, get); act != pollPark {
+		t.Fatalf("GET: %v", act)
+	}
+	if err := s.Send([]byte("last"), false); err != nil {
+		t.Fatal(err)
+	}
+	if body, act := pollRelease(t, s, get); body != "4last" || act != pollAnswer {
+		t.Fatalf("queued packet: %q %v", body, act)
+	}
+	get2 := &fakeConn{}
+	if _, act := pollGet(t, s, get2); act != pollPark {
+		t.Fatalf("second GET: %v", act)
+	}
+	s.Shutdown()
+	if get2.wakes.Load() == 0 {
+		t.Fatal("the parked GET was not woken")
+	}
+	if body, act := pollRelease(t, s, get2); body != "1" || act != pollAnswer {
+		t.Fatalf("parked GET after Shutdown: %q %v, want the close packet", body, act)
+	}
+	if reason := r.closedNow(t); reason != ReasonServerShutdown {
+		t.Fatalf("closed with %v", reason)
+	}
+}
+
+// A polling session shut down between two polls waits for the next GET at most
+// shutdownPollWait, not CloseTimeout: a drain must not wait half a minute for each client
+// that vanished between two polls.
+func TestShutdownPollingWithoutGETIsBounded(t *testing.T) {
+	s, r := newTestSession(t, Options{PingInterval: time.Hour, PingTimeout: time.Hour, CloseTimeout: time.Hour}, Polling)
+	s.Shutdown()
+	if reason := r.waitClose(t, shutdownPollWait+5*time.Second); reason != ReasonServerShutdown {
+		t.Fatalf("closed with %v", reason)
+	}
+}
+
 func TestHardLimitPolling(t *testing.T) {
 	s, r := newTestSession(t, Options{WriteHardLimit: 1000}, Polling)
 	if err := s.Send(make([]byte, 600), false); err != nil {

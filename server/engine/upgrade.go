@@ -64,6 +64,8 @@ func (s *Session) probePacket(c netConn, p eio.Packet, dst []byte) (_ []byte, ke
 		held := s.takeOutLocked()
 		s.transport = WebSocket
 		s.conn = c
+		s.srv.stats.Upgrades.Add(1)
+		s.srv.stats.WebSockets.Add(1)
 		s.wakeQueued = false
 		if held != nil {
 			forEachRecord(held.B, func(p eio.Packet) { dst = appendWSPacket(dst, p.Type, p.Data, p.Binary) })

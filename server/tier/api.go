@@ -115,6 +115,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mux.ServeHTTP(w, r)
 }
 
+// Authorized reports whether r carries one of the API keys, for other operator endpoints
+// served next to the API.
+func (a *API) Authorized(r *http.Request) bool { return a.authorized(r) }
+
 func (a *API) authorized(r *http.Request) bool {
 	key := r.Header.Get("X-API-Key")
 	if h := r.Header.Get("Authorization"); key == "" && strings.HasPrefix(h, "Bearer ") {
@@ -300,6 +304,7 @@ type APISocket struct {
 	User  string   `json:"user,omitempty"`
 	Rooms []string `json:"rooms"`
 	Data  any      `json:"data,omitempty"`
+	Node  string   `json:"node,omitempty"` // the node's id in the cluster
 }
 
 // sockets: {room? | user? | socket?, except?, limit?, after?} answers {sockets, next}: the
@@ -333,7 +338,7 @@ func (a *API) sockets(req *apiRequest) (any, *apiError) {
 			next = out[len(out)-1].ID
 			break
 		}
-		s := APISocket{ID: r.ID, Rooms: publicRooms(r.Rooms, r.ID)}
+		s := APISocket{ID: r.ID, Rooms: publicRooms(r.Rooms, r.ID), Node: r.Node}
 		if id := RemoteIdentity(r); id != nil {
 			s.User, s.Data = id.User, id
 		} else {

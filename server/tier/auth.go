@@ -399,6 +399,10 @@ func Auth(v *Verifier) func(*server.Socket) error {
 
 // withoutField returns the JSON object auth without its member field (the token, once
 // verified), or auth itself when it has no such member.
+// emptyObject is the auth of every socket whose auth held only its token. Shared: the
+// socket's auth is read-only (Socket.HandshakeAuth).
+var emptyObject = json.RawMessage("{}")
+
 func withoutField(auth json.RawMessage, field string) json.RawMessage {
 	if _, ok := sio.ObjectField(auth, field); !ok {
 		return auth
@@ -408,6 +412,9 @@ func withoutField(auth json.RawMessage, field string) json.RawMessage {
 		return auth
 	}
 	delete(m, field)
+	if len(m) == 0 {
+		return emptyObject // the usual auth, {token} alone: no allocation kept per socket
+	}
 	out, err := json.Marshal(m)
 	if err != nil {
 		return auth

@@ -27,17 +27,35 @@ type LimitsConfig struct {
 // Limits enforces LimitsConfig on a namespace. Safe for concurrent use; Close it when done.
 type Limits struct {
 	cfg   LimitsConfig
-	wheel *deadline.Wheel // idle deadlines: one timer per socket, no goroutine per socket
+	wheel *deadline.Wheel // idle deadlines and reservations: timers, no goroutine per socket
 
-	mu    sync.Mutex
-	users map[string]int
-	idle  sync.Map // *server.Socket -> *idleWatch, while connected
+	mu      sync.Mutex
+	users   map[string]int                  // sockets per user, reservations included
+	pending map[*server.Socket]*reservation // admitted, not yet at the connection handler
+	idle    sync.Map                        // *server.Socket -> *idleWatch, while connected
+}
+
+// reserveTTL bounds how long a reservation waits for its socket's connection handler. A
+// socket whose client leaves while the middlewares run is never connected (nor
+// disconnected): its slot lapses after this. A socket still on its way after that long is
+// counted again by its connection handler, so a lapse costs at most one extra socket.
+var reserveTTL = 10 * time.Second
+
+// reservation is the per-user slot the middleware takes for a socket it admits. The
+// namespace sends CONNECT before its connection handlers run, so a count kept there would
+// let a client connect its next socket before the first is counted (one per CONNECT round
+// trip, not only sockets connecting in the same instant).
+type reservation struct {
+	l     *Limits
+	s     *server.Socket
+	user  string
+	timer deadline.Timer
 }
 
 // NewLimits returns the limits; Install puts them on a namespace.
 func NewLimits(cfg LimitsConfig) *Limits {
-	l := &Limits{cfg: cfg, users: map[string]int{}}
-	if cfg.IdleTimeout > 0 {
+	l := &Limits{cfg: cfg, users: map[string]int{}, pending: map[*server.Socket]*reservation{}}
+	if cfg.IdleTimeout > 0 || cfg.MaxPerUser > 0 {
 		l.wheel = deadline.New(1)
 	}
 	return l
@@ -52,35 +70,32 @@ func (l *Limits) Close() {
 
 // Install adds the limits to ns: a middleware (install it after Auth, and last, so a
 // socket it admits is not refused later) and a connection handler. The per-user bound is
-// checked when the socket connects and counted once it has; two sockets of one user
-// connecting in the same instant may both pass the check.
+// checked and the socket's slot reserved in one step by the middleware, so it holds for
+// sockets connecting one after another as well as at the same instant.
 func (l *Limits) Install(ns *server.Namespace) {
 	if l.cfg.MaxPerUser > 0 {
-		ns.Use(func(s *server.Socket) error {
-			id := IdentityOf(s)
-			if id == nil {
-				return nil
-			}
-			l.mu.Lock()
-			n := l.users[id.User]
-			l.mu.Unlock()
-			if n >= l.cfg.MaxPerUser {
-				return connectError(errs[ConnLimitUser])
-			}
-			return nil
-		})
+		ns.Use(l.admit)
 	}
 	ns.OnConnection(func(s *server.Socket) {
 		if id := IdentityOf(s); id != nil && l.cfg.MaxPerUser > 0 {
 			l.mu.Lock()
-			l.users[id.User]++
+			r := l.pending[s]
+			if r != nil {
+				delete(l.pending, s)
+			} else {
+				// Recovered without running the middlewares, or the reservation lapsed.
+				l.users[id.User]++
+			}
 			l.mu.Unlock()
+			if r != nil {
+				l.wheel.Stop(&r.timer)
+			}
 		}
-		if l.wheel != nil {
+		if l.cfg.IdleTimeout > 0 {
 			l.watchIdle(s)
 		}
 	})
-	if l.wheel != nil {
+	if l.cfg.IdleTimeout > 0 {
 		// One namespace-level middleware stamps every event; a per-socket one would cost
 		// each socket its middleware list and closure.
 		ns.UseEvent(func(s *server.Socket, _ *server.Event) error {
@@ -94,15 +109,52 @@ func (l *Limits) Install(ns *server.Namespace) {
 	ns.OnDisconnect(func(s *server.Socket, _ server.DisconnectReason) {
 		if id := IdentityOf(s); id != nil && l.cfg.MaxPerUser > 0 {
 			l.mu.Lock()
-			if l.users[id.User]--; l.users[id.User] <= 0 {
-				delete(l.users, id.User)
-			}
+			l.releaseLocked(id.User)
 			l.mu.Unlock()
 		}
 		if w, ok := l.idle.LoadAndDelete(s); ok {
 			l.wheel.Stop(&w.(*idleWatch).timer)
 		}
 	})
+}
+
+// admit is the per-user middleware: it refuses the socket, or reserves its slot.
+func (l *Limits) admit(s *server.Socket) error {
+	id := IdentityOf(s)
+	if id == nil {
+		return nil
+	}
+	l.mu.Lock()
+	if l.users[id.User] >= l.cfg.MaxPerUser {
+		l.mu.Unlock()
+		return connectError(errs[ConnLimitUser])
+	}
+	l.users[id.User]++
+	r := &reservation{l: l, s: s, user: id.User}
+	r.timer.Init(r)
+	l.pending[s] = r
+	l.mu.Unlock()
+	// Armed after the unlock: should the connection handler stop it first, it fires on
+	// a reservation no longer pending and does nothing.
+	l.wheel.Schedule(&r.timer, time.Now().Add(reserveTTL))
+	return nil
+}
+
+// Fire implements deadline.Firer: the reservation lapses unless its socket has connected.
+func (r *reservation) Fire(time.Time) {
+	l := r.l
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pending[r.s] == r {
+		delete(l.pending, r.s)
+		l.releaseLocked(r.user)
+	}
+}
+
+func (l *Limits) releaseLocked(user string) {
+	if l.users[user]--; l.users[user] <= 0 {
+		delete(l.users, user)
+	}
 }
 
 // Users returns the number of users with at least one counted socket.

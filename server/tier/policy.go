@@ -295,10 +295,13 @@ func (p *Policy) addEvent(r EventRule, nb *int) error {
 	}
 	for _, b := range builtins {
 		if b.Name == r.Name {
-			if r.Action != "" && r.Action != b.Action {
-				return fmt.Errorf("a built-in event keeps its action %q", b.Action)
+			switch r.Action {
+			case "":
+				r.Action = b.Action
+			case b.Action, ActionProxy: // the backend may take a built-in over
+			default:
+				return fmt.Errorf("a built-in event keeps its action %q (or hands it to the backend: proxy)", b.Action)
 			}
-			r.Action = b.Action
 		}
 	}
 	switch r.Action {
@@ -352,10 +355,12 @@ func (p *Policy) NeedsClaims() bool {
 }
 
 // Install enforces the policy on ns: one event middleware for every socket (no per-socket
-// listener), and a disconnect hook that leaves the member store.
+// listener), a disconnect hook that leaves the member store, and a connection hook that
+// counts recovered sockets in it again.
 func (p *Policy) Install(ns *server.Namespace) {
 	ns.UseEvent(p.onEvent)
 	ns.OnDisconnect(p.onDisconnect)
+	ns.OnConnection(p.onRecovered)
 }
 
 // Close releases the member store.

@@ -386,7 +386,7 @@ func TestWebhooks(t *testing.T) {
 			}
 		}
 		b.mu.Unlock()
-		if len(types) >= 4 {
+		if len(types) >= 4 && wh.Stats().Sent.Load() >= 4 { // counted once the reply is read
 			break
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -213,6 +213,14 @@ func (p *Pool) Stats() Stats {
 	return Stats{Workers: p.workers, Parked: len(p.parked), Runnable: p.runLen, Deferred: p.deferred}
 }
 
+// Idle reports whether no task runs or waits: every worker is parked and no queue waits
+// for one. Safe for concurrent use.
+func (p *Pool) Idle() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.workers == len(p.parked) && p.runLen == 0
+}
+
 // Pending returns the number of tasks waiting in q (a running task is no longer counted). Safe for concurrent use.
 func (q *Queue) Pending() int {
 	q.mu.Lock()

@@ -266,3 +266,23 @@ func BenchmarkPushRun(b *testing.B) {
 	}
 	wg.Wait()
 }
+
+// TestIdle: a pool is idle when no task runs and no queue waits for a worker, and only then.
+func TestIdle(t *testing.T) {
+	p, _, events := hooked(1)
+	if !p.Idle() {
+		t.Fatal("a new pool is not idle")
+	}
+	var a, b Queue
+	started, release := blocker(p, &a)
+	recv(t, started, "the blocking task")
+	p.Push(&b, func() {}) // waits for the only worker
+	if p.Idle() {
+		t.Fatal("idle while a task runs and a queue waits")
+	}
+	close(release)
+	expect(t, events, hookParked, 1)
+	if !p.Idle() {
+		t.Fatalf("not idle once the worker parked: %+v", p.Stats())
+	}
+}
