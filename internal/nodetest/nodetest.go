@@ -170,12 +170,11 @@ type lockFileJSON struct {
 // write after installing. Every non-optional package of the lock must be there
 // with the same version and its package.json present.
 func installed(d string) (bool, string) {
-	want, err := readLock(filepath.Join(d, "package-lock.json"))
-	if err != nil {
+	var want, have lockFileJSON
+	if err := readJSON(filepath.Join(d, "package-lock.json"), &want); err != nil {
 		return false, err.Error()
 	}
-	have, err := readLock(filepath.Join(d, "node_modules", ".package-lock.json"))
-	if err != nil {
+	if err := readJSON(filepath.Join(d, "node_modules", ".package-lock.json"), &have); err != nil {
 		return false, err.Error()
 	}
 	for name, w := range want.Packages {
@@ -191,36 +190,6 @@ func installed(d string) (bool, string) {
 		}
 	}
 	return true, ""
-}
-
-// lockCache keeps the lock files already decoded, by path, size and modification time:
-// every test calls Setup, and decoding the locks (some 200 packages) is what it would
-// spend its time on, tens of milliseconds under the race detector.
-var lockCache sync.Map // lockKey -> *lockFileJSON
-
-type lockKey struct {
-	path string
-	size int64
-	mod  time.Time
-}
-
-// readLock decodes a lock file, or returns the copy decoded when it last looked the same.
-// The result is shared: callers only read it.
-func readLock(path string) (*lockFileJSON, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	key := lockKey{path, fi.Size(), fi.ModTime()}
-	if v, ok := lockCache.Load(key); ok {
-		return v.(*lockFileJSON), nil
-	}
-	var l lockFileJSON
-	if err := readJSON(path, &l); err != nil {
-		return nil, err
-	}
-	lockCache.Store(key, &l)
-	return &l, nil
 }
 
 func readJSON(path string, v any) error {

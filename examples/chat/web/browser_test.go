@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/riptide-io/riptide/internal/browsertest"
 	"github.com/riptide-io/riptide/internal/nodetest"
 )
 
@@ -34,7 +34,7 @@ const waitBound = 20 * time.Second
 // directory: `go test -artifacts -outputdir DIR` keeps them (chat-demo.png is
 // docs/img/chat-demo.png).
 func TestBrowserChat(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	d, err := start(options{Addr: "127.0.0.1:0", Log: testLog{t}})
 	if err != nil {
 		t.Fatal(err)
@@ -200,25 +200,6 @@ func TestVendoredClient(t *testing.T) {
 	if !bytes.HasPrefix(got, []byte("/*!\n * Socket.IO v")) || !bytes.Contains(got[:200], []byte("Released under the MIT License.")) {
 		t.Fatalf("the bundle's license header is missing: %q", got[:120])
 	}
-}
-
-// chromium returns a Chromium or Chrome binary: $CHROMIUM if set, else the first of the
-// usual names on PATH. Without one the test fails and says how to install it: a browser
-// test that skipped would pass where nothing was tested.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
-	}
-	names := []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"}
-	for _, name := range names {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatalf("no Chromium: none of %s is on PATH and $CHROMIUM is not set. Install Debian's "+
-		"with `apt-get install -y chromium` (scripts/test.sh does), or set CHROMIUM to a Chrome binary.", strings.Join(names, ", "))
-	return ""
 }
 
 // page is one browser tab showing the demo, as one user.
