@@ -30,6 +30,18 @@ if ! /usr/bin/python3 -c "import jwt, cryptography" >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-jwt python3-cryptography
 fi
 
+# promtool checks deploy/prometheus/riptide-alerts.yml and the dashboard's queries with
+# Prometheus's own parser and unit-tests the alerts (cmd/riptide TestDashboardAndAlerts).
+# Only the tool is taken from Debian's prometheus package, unpacked: installing the package
+# would also enable a Prometheus server.
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "== installing promtool (from Debian's prometheus package)"
+  pdir=$(mktemp -d)
+  apt-get update -qq && (cd "$pdir" && apt-get download -qq prometheus 2>/dev/null) &&
+    dpkg -x "$pdir"/prometheus_*.deb "$pdir/x" && install -m 0755 "$pdir/x/usr/bin/promtool" /usr/local/bin/promtool
+  rm -rf "$pdir"
+fi
+
 # The browser tests (examples/chat/web, and server/adminui's with the Socket.IO Admin UI)
 # drive a headless Chromium; they fail, and say so, without one. Debian's wrapper is
 # /usr/bin/chromium; Chrome or $CHROMIUM does too.
