@@ -128,18 +128,8 @@ func TestProtocol(t *testing.T) {
 		{Step: nodetest.Step{C: "admin", Expect: "room_left", With: "$id:c1"}, Want: func(r nodetest.StepResult) error {
 			return wantArgs(r, "/", "lobby", c1)
 		}},
-		// The UI's disconnect button: _disconnect(nsp, close, socket id as the room filter).
-		{Step: nodetest.Step{C: "admin", Emit: "_disconnect", Args: []any{"/", false, "$id:c2"}}},
-		{Step: nodetest.Step{C: "c2", ExpectDisconnect: true, Ms: 5000}, Want: func(r nodetest.StepResult) error {
-			if r.Reason != "io server disconnect" {
-				return fmt.Errorf("c2: %+v", r)
-			}
-			return nil
-		}},
-		{Step: nodetest.Step{C: "admin", Expect: "socket_disconnected", With: "$id:c2"}, Want: func(r nodetest.StepResult) error {
-			return wantArgs(r, "/", c2, "server namespace disconnect")
-		}},
 	}
+	checks = append(checks, disconnectChecks("c2", &c2)...)
 	// Ten statistics in a row cover the scenario: the traffic above is counted in them.
 	for range 10 {
 		checks = append(checks, nodetest.Check{Step: nodetest.Step{C: "admin", Expect: "server_stats"}, Want: func(r nodetest.StepResult) error {
@@ -172,6 +162,24 @@ func TestProtocol(t *testing.T) {
 		"bad":   {Nsp: "/admin", Auth: map[string]string{"username": adminUser, "password": "wrong"}},
 		"admin": {Nsp: "/admin", Auth: adminAuth},
 	}, checks)
+}
+
+// disconnectChecks are the UI's disconnect button on the socket of client name (whose id the
+// test keeps in id): _disconnect(nsp, close, socket id as the room filter), then what that
+// client and the feed see.
+func disconnectChecks(name string, id *string) []nodetest.Check {
+	return []nodetest.Check{
+		{Step: nodetest.Step{C: "admin", Emit: "_disconnect", Args: []any{"/", false, "$id:" + name}}},
+		{Step: nodetest.Step{C: name, ExpectDisconnect: true, Ms: 5000}, Want: func(r nodetest.StepResult) error {
+			if r.Reason != "io server disconnect" {
+				return fmt.Errorf("%s: %+v", name, r)
+			}
+			return nil
+		}},
+		{Step: nodetest.Step{C: "admin", Expect: "socket_disconnected", With: "$id:" + name}, Want: func(r nodetest.StepResult) error {
+			return wantArgs(r, "/", *id, "server namespace disconnect")
+		}},
+	}
 }
 
 // wantEvent checks an event_received or event_sent: namespace "/", socket id, the event as

@@ -3,19 +3,16 @@ package adminui_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/riptide-io/riptide/internal/browsertest"
@@ -60,26 +57,25 @@ func TestBrowser(t *testing.T) {
 	}
 	ids := clients("alice:room-a")
 
-	p := &page{t: t, ctx: browsertest.Browser(t, browsertest.LoopbackOnly)}
-	p.watchExceptions()
-	p.do("open the UI", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(uiURL+"/"))
+	p := page{browsertest.NewPage(t, browsertest.Browser(t, browsertest.LoopbackOnly), "admin", waitBound)}
+	p.Do("open the UI", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(uiURL+"/"))
 	field := func(label string) chromedp.Search {
 		return chromedp.Search(fmt.Sprintf(`//div[contains(@class,"v-dialog")]//label[normalize-space()=%q]/following-sibling::input`, label))
 	}
-	p.waitJS("the connection form", `[...document.querySelectorAll(".v-dialog--active label")].some((l) => l.textContent.trim() === "Server URL")`)
-	p.do("fill in the connection form",
+	p.WaitJS("the connection form", `[...document.querySelectorAll(".v-dialog--active label")].some((l) => l.textContent.trim() === "Server URL")`)
+	p.Do("fill in the connection form",
 		chromedp.SendKeys(field("Server URL"), url),
 		chromedp.SendKeys(field("Username"), adminUser),
 		chromedp.SendKeys(field("Password"), adminPass),
 		chromedp.Click(chromedp.CSS(`.v-dialog button[type="submit"]`)))
-	p.waitJS("the form to close on connection", `!document.querySelector(".v-dialog--active")`)
+	p.WaitJS("the form to close on connection", `!document.querySelector(".v-dialog--active")`)
 	for name, id := range clients("bob:room-b,carol:room-a") {
 		ids[name] = id
 	}
 
 	p.waitText("the dashboard", "Namespaces", "/admin", "HEALTHY")
 	// Every client upgraded to WebSocket (socket_updated): no one left on polling.
-	p.waitJS("no client on polling", `[...document.querySelectorAll("tr")].some((tr) => tr.innerText.includes("HTTP long-polling") && tr.querySelectorAll("td")[1]?.innerText.trim().startsWith("0"))`)
+	p.WaitJS("no client on polling", `[...document.querySelectorAll("tr")].some((tr) => tr.innerText.includes("HTTP long-polling") && tr.querySelectorAll("td")[1]?.innerText.trim().startsWith("0"))`)
 	p.screenshot("admin-ui.png")
 	p.show("#/servers")
 	p.waitText("the servers page", "riptide-1")
@@ -92,14 +88,14 @@ func TestBrowser(t *testing.T) {
 
 	p.show("#/sockets")
 	p.waitText("the sockets page again", ids["bob"])
-	p.do("click Bob's disconnect button", chromedp.Click(chromedp.Search(fmt.Sprintf(`//tr[td[normalize-space()=%q]]//button`, ids["bob"]))))
+	p.Do("click Bob's disconnect button", chromedp.Click(chromedp.Search(fmt.Sprintf(`//tr[td[normalize-space()=%q]]//button`, ids["bob"]))))
 	if got := waitDisconnect(t, out, "bob"); got != "io server disconnect" {
 		t.Errorf("Bob's client saw %q, want io server disconnect", got)
 	}
 	// The click also reaches the row, which opens Bob's details: back to the list.
 	p.show("#/sockets")
 	p.waitText("Alice and Carol still listed", ids["alice"], ids["carol"])
-	p.waitJS("Bob gone from the list", fmt.Sprintf(`![...document.querySelectorAll("tbody tr")].some((tr) => tr.innerText.includes(%q))`, ids["bob"]))
+	p.WaitJS("Bob gone from the list", fmt.Sprintf(`![...document.querySelectorAll("tbody tr")].some((tr) => tr.innerText.includes(%q))`, ids["bob"]))
 	mu.Lock()
 	got := reasons[ids["bob"]]
 	others := len(reasons)
@@ -107,7 +103,7 @@ func TestBrowser(t *testing.T) {
 	if got != server.ReasonServerDisconnect || others != 1 {
 		t.Errorf("the server saw %v disconnect, want Bob (%s) alone with %q", reasons, ids["bob"], server.ReasonServerDisconnect)
 	}
-	p.noExceptions()
+	p.NoExceptions()
 }
 
 // serveUI serves the UI's static build on a free loopback port until the test ends and
@@ -170,111 +166,32 @@ func waitDisconnect(t *testing.T, out, name string) string {
 }
 
 // page is the browser tab showing the UI.
-type page struct {
-	t   *testing.T
-	ctx context.Context
-
-	mu         sync.Mutex
-	exceptions []string // uncaught exceptions of the UI's scripts
-}
-
-func (p *page) watchExceptions() {
-	go func() {
-		for ev, err := range chromedp.Events(p.ctx, runtime.ExceptionThrown) {
-			if err != nil {
-				return // the tab closed
-			}
-			text := ev.ExceptionDetails.Text
-			if e := ev.ExceptionDetails.Exception; e != nil {
-				text += " " + e.Description
-			}
-			p.mu.Lock()
-			p.exceptions = append(p.exceptions, text)
-			p.mu.Unlock()
-		}
-	}()
-}
-
-func (p *page) noExceptions() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, e := range p.exceptions {
-		p.t.Errorf("the UI threw: %s", e)
-	}
-}
+type page struct{ *browsertest.Page }
 
 // show goes to a view of the UI (its router uses the URL's hash).
-func (p *page) show(hash string) {
-	p.t.Helper()
-	p.do("show "+hash, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`location.hash = %q`, hash)))
+func (p page) show(hash string) {
+	p.T.Helper()
+	p.Do("show "+hash, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`location.hash = %q`, hash)))
 }
 
 // waitText waits until the page's text holds every one of texts.
-func (p *page) waitText(what string, texts ...string) {
-	p.t.Helper()
+func (p page) waitText(what string, texts ...string) {
+	p.T.Helper()
 	list, _ := json.Marshal(texts)
-	p.waitJS(what, fmt.Sprintf(`%s.every((s) => document.body.innerText.includes(s))`, list))
+	p.WaitJS(what, fmt.Sprintf(`%s.every((s) => document.body.innerText.includes(s))`, list))
 }
 
-// waitJS waits until the JavaScript condition cond holds on the page, within waitBound.
-func (p *page) waitJS(what, cond string) {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitBound+5*time.Second)
-	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](cond,
-		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(waitBound)))
-	if err != nil {
-		p.fail("waiting for %s: %v", what, err)
-	}
-}
-
-func (p *page) do(what string, actions ...chromedp.Action[chromedp.Void]) {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitBound)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		p.fail("%s: %v", what, err)
-	}
-}
-
-// fail ends the test with what the page shows, and a screenshot of it.
-func (p *page) fail(format string, args ...any) {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-	defer cancel()
-	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-	p.capture("failed.png")
-	p.t.Fatalf("%s\nthe page shows:\n%s", fmt.Sprintf(format, args...), strings.TrimSpace(text))
-}
-
-// screenshot waits for the UI to hold still, then saves the viewport as a PNG in the test's
-// artifact directory: the page transitions (Vue's *-enter-active and *-leave-active
-// classes) have ended, and the charts' canvases did not change between two polls (their
-// animations are over).
-func (p *page) screenshot(file string) {
-	p.t.Helper()
-	p.waitJS("the page transitions to end", `!document.querySelector('[class*="-enter-active"], [class*="-leave-active"]')`)
-	p.waitJS("the charts to hold still", `(() => {
+// screenshot waits for the UI to hold still, then saves the viewport: the page transitions
+// (Vue's *-enter-active and *-leave-active classes) have ended, and the charts' canvases did
+// not change between two polls (their animations are over).
+func (p page) screenshot(file string) {
+	p.T.Helper()
+	p.WaitJS("the page transitions to end", `!document.querySelector('[class*="-enter-active"], [class*="-leave-active"]')`)
+	p.WaitJS("the charts to hold still", `(() => {
 		const now = [...document.querySelectorAll("canvas")].map((c) => c.toDataURL()).join();
 		const still = window.__riptideCharts === now;
 		window.__riptideCharts = now;
 		return still;
 	})()`)
-	p.capture(file)
-}
-
-// capture saves the viewport as a PNG in the test's artifact directory.
-func (p *page) capture(file string) {
-	ctx, cancel := context.WithTimeout(p.ctx, waitBound)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		p.t.Errorf("screenshot %s: %v", file, err)
-		return
-	}
-	path := filepath.Join(p.t.ArtifactDir(), file)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		p.t.Error(err)
-	}
-	p.t.Logf("screenshot: %s", path)
+	p.Screenshot(file)
 }

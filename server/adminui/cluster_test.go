@@ -55,17 +55,8 @@ func TestCluster(t *testing.T) {
 			}
 			return nil
 		}},
-		{Step: nodetest.Step{C: "admin", Emit: "_disconnect", Args: []any{"/", false, "$id:b2"}}},
-		{Step: nodetest.Step{C: "b2", ExpectDisconnect: true, Ms: 5000}, Want: func(r nodetest.StepResult) error {
-			if r.Reason != "io server disconnect" {
-				return fmt.Errorf("b2: %+v", r)
-			}
-			return nil
-		}},
-		{Step: nodetest.Step{C: "admin", Expect: "socket_disconnected", With: "$id:b2"}, Want: func(r nodetest.StepResult) error {
-			return wantArgs(r, "/", b2, "server namespace disconnect")
-		}},
 	}
+	checks = append(checks, disconnectChecks("b2", &b2)...)
 	// Each node sends its statistics every 200 ms: a dozen in a row hold both.
 	for i := range 12 {
 		checks = append(checks, nodetest.Check{Step: nodetest.Step{C: "admin", Expect: "server_stats"}, Want: func(r nodetest.StepResult) error {
