@@ -24,6 +24,17 @@ type Deliverer interface {
 	DeliverAll(p *Packet, members []Member, volatile bool)
 }
 
+// RoomWatcher is implemented by hosts that want to hear of every membership change: the
+// server's observers (server/adminui's room feed). Memory calls MemberJoined after a member
+// was added to a room it was not in and MemberLeft after it was removed from one (leaving
+// every room on disconnect included), outside its locks, from the goroutine that made the
+// change; the socket's own id room is implicit and never reported. The methods must not
+// block. A host that watches nothing returns at once: the cost is one call per change.
+type RoomWatcher interface {
+	MemberJoined(id SocketID, room Room)
+	MemberLeft(id SocketID, room Room)
+}
+
 // shardCount spreads rooms and members over independent locks, so joins, leaves and
 // broadcasts on different rooms do not contend.
 const shardCount = 32
@@ -41,6 +52,7 @@ const shardCount = 32
 type Memory struct {
 	opts    MemoryOptions
 	deliver Deliverer
+	watch   RoomWatcher // nil when the host watches nothing
 
 	rooms   [shardCount]roomShard
 	members [shardCount]memberShard
@@ -268,6 +280,9 @@ func NewMemory(host Host, opts MemoryOptions) *Memory {
 	if d, ok := host.(Deliverer); ok {
 		a.deliver = d
 	}
+	if w, ok := host.(RoomWatcher); ok {
+		a.watch = w
+	}
 	for i := range a.rooms {
 		a.rooms[i].m = map[Room]map[Member]struct{}{}
 		a.rooms[i].solo = map[Room]Member{}
@@ -310,6 +325,9 @@ func (a *Memory) AddAll(m Member, rooms []Room) {
 		rs.mu.Lock()
 		rs.add(r, m)
 		rs.mu.Unlock()
+		if a.watch != nil {
+			a.watch.MemberJoined(id, r)
+		}
 	}
 }
 
@@ -326,6 +344,9 @@ func (a *Memory) Del(m Member, room Room) {
 	ms.mu.Unlock()
 	if found {
 		a.delFromRoom(m, room)
+		if a.watch != nil {
+			a.watch.MemberLeft(id, room)
+		}
 	}
 }
 
@@ -348,7 +369,12 @@ func (a *Memory) DelAll(m Member) {
 	}
 	delete(ms.m, id)
 	ms.mu.Unlock()
-	e.each(func(r Room) { a.delFromRoom(m, r) })
+	e.each(func(r Room) {
+		a.delFromRoom(m, r)
+		if a.watch != nil {
+			a.watch.MemberLeft(id, r)
+		}
+	})
 }
 
 // LocalMember returns the socket with id if it is on this node, else nil. Safe for

@@ -42,8 +42,9 @@ if ! command -v promtool >/dev/null 2>&1; then
   rm -rf "$pdir"
 fi
 
-# The chat demo's browser test (examples/chat/web) drives a headless Chromium; it fails, and
-# says so, without one. Debian's wrapper is /usr/bin/chromium; Chrome or $CHROMIUM does too.
+# The browser tests (examples/chat/web, and server/adminui's with the Socket.IO Admin UI)
+# drive a headless Chromium; they fail, and say so, without one. Debian's wrapper is
+# /usr/bin/chromium; Chrome or $CHROMIUM does too.
 if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 &&
   ! command -v google-chrome-stable >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
   echo "== installing chromium (apt)"

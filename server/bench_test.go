@@ -57,9 +57,25 @@ func BenchmarkAckRoundTrip(b *testing.B) {
 
 // BenchmarkFanout1000 measures one broadcast to a room of 1,000 WebSocket clients, end to
 // end (the clients run in this process and count what they read).
-func BenchmarkFanout1000(b *testing.B) {
+func BenchmarkFanout1000(b *testing.B) { benchFanout(b, nil) }
+
+// BenchmarkFanout1000Observed is BenchmarkFanout1000 with an observer told of the event for
+// every recipient, as server/adminui's event feed (admin_ui.events) is.
+func BenchmarkFanout1000Observed(b *testing.B) {
+	var events atomic.Int64
+	benchFanout(b, &Observer{EventOut: func(*Namespace, string, Args) { events.Add(1) }})
+}
+
+func benchFanout(b *testing.B, o *Observer) {
 	const n = 1000
 	io := New(Options{})
+	if o != nil {
+		ob, err := io.Observe(o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ob.Close()
+	}
 	io.On("join", func(s *Socket, ev *Event) { s.Join("room"); _ = ev.Ack() })
 	addr := startIOB(b, io)
 	var got atomic.Int64

@@ -335,6 +335,9 @@ func (c *client) connect(name string, auth []byte) {
 				s.Deliver(p, false)
 			}
 		}
+		if o := c.srv.obs.Load(); o != nil && o.Connected != nil {
+			o.Connected(s)
+		}
 		// On a WebSocket, let the reply leave in a write of its own, and the client read it,
 		// before the handlers emit: clients that take one message per event-loop turn (the
 		// public Socket.IO protocol suite's waitFor) lose an emit that shares a TCP read

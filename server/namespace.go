@@ -302,6 +302,9 @@ func (n *Namespace) DeliverAll(p *rooms.Packet, members []rooms.Member, volatile
 		}
 	}
 	engine.Broadcast(prep, sessions, volatile)
+	if o := n.srv.obs.Load(); o != nil {
+		n.observeBroadcast(o, p, members)
+	}
 	clear(sessions)
 	*buf = sessions[:0]
 	sessionSlices.Put(buf)

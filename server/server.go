@@ -38,6 +38,9 @@ type Server struct {
 	draining   atomic.Bool
 	live       atomic.Int64
 	drainEnded chan struct{}
+
+	obs      atomic.Pointer[Observer] // see Observe; nil: nothing watches
+	observed atomic.Bool              // the observer slot is claimed
 }
 
 // dynamic is a parent namespace created with OfFunc: children are created on demand when a

@@ -342,6 +342,7 @@ func (s *Socket) emit(event string, args []any, f emitFlags) error {
 		s.nsp.adapter.Broadcast(p, &rooms.Options{Rooms: []string{s.id}, Flags: rooms.Flags{Volatile: f.volatile}})
 		return nil
 	}
+	s.nsp.observeOut(s.id, data, atts)
 	return s.sendPacket(&sio.Packet{Type: sio.Type(p.Type), Namespace: s.nsp.wireName(), ID: -1, Data: data, Attachments: len(atts)}, atts, f.volatile)
 }
 
@@ -377,6 +378,7 @@ func (s *Socket) emitWithAck(ctx context.Context, event string, args []any, f em
 		return Args{}, ErrDisconnected
 	}
 	s.notifyOutgoing(event, args)
+	s.nsp.observeOut(s.id, data, atts)
 	if err := s.sendPacket(&sio.Packet{Type: sio.Type(eventType(atts)), Namespace: s.nsp.wireName(), ID: id, Data: data, Attachments: len(atts)}, atts, f.volatile); err != nil {
 		s.dropAck(id)
 		return Args{}, err
@@ -495,6 +497,9 @@ func (s *Socket) onclose(reason DisconnectReason) {
 		for _, h := range s.nsp.disconnectHandlers() {
 			h(s, reason)
 		}
+		if o := s.nsp.srv.obs.Load(); o != nil && o.Disconnected != nil {
+			o.Disconnected(s, reason)
+		}
 	})
 }
 
@@ -508,6 +513,9 @@ func (s *Socket) onEvent(ev *Event) {
 	x := s.extras()
 	anyIn, mws, own := x.anyIn, x.middlewares, x.handlers[ev.Name]
 	s.mu.Unlock()
+	if o := s.nsp.srv.obs.Load(); o != nil && o.EventIn != nil {
+		o.EventIn(s, ev)
+	}
 	for _, l := range anyIn {
 		l(ev)
 	}

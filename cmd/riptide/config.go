@@ -28,6 +28,7 @@ type Config struct {
 	Admin    AdminConfig
 	Log      LogConfig
 	Debug    DebugConfig
+	AdminUI  AdminUIConfig
 }
 
 // ListenConfig is where and how the binary accepts HTTP connections.
@@ -221,6 +222,7 @@ var sections = []section{
 	{"admin", "The admin listener: Prometheus metrics (GET /metrics) and the health checks, on an address of its own (docs/operations.md)."},
 	{"log", "The process log, on stderr."},
 	{"debug", "Runtime and profiling knobs."},
+	adminUISection,
 }
 
 // option declares one setting: its file key, its flag, its default and its help. The
@@ -247,7 +249,7 @@ type value interface {
 // Defaults live here and only here: defaults() applies them.
 func (c *Config) options() []*option {
 	l, e, lim, j := &c.Listen, &c.Engine, &c.Limits, &c.Auth.JWT
-	return []*option{
+	opts := []*option{
 		{key: "listen.addr", def: ":3000", val: (*strVal)(&l.Addr),
 			help: "Address to listen on, host:port (port 0 picks a free one)."},
 		{key: "listen.path", def: "/socket.io/", val: (*strVal)(&l.Path),
@@ -412,6 +414,7 @@ func (c *Config) options() []*option {
 		{key: "debug.pprof_addr", flag: "pprof", def: "", val: (*strVal)(&c.Debug.PprofAddr),
 			help: "Serve net/http/pprof on this address (e.g. 127.0.0.1:6060); empty: off. Never expose it publicly."},
 	}
+	return append(opts, c.AdminUI.options()...)
 }
 
 // defaults returns the configuration with every declared default.

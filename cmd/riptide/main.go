@@ -144,6 +144,9 @@ func run(c *Config, log *slog.Logger) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = l.Close(shutdown)
+	if adminUI != nil {
+		adminUI.Close()
+	}
 	if policy != nil {
 		_ = policy.Close() // leaves the member store before the cluster
 	}
@@ -214,6 +217,7 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 	if len(c.Listen.CORSOrigins) > 0 {
 		opts.CORS = &engine.CORS{Origins: c.Listen.CORSOrigins, Credentials: true}
 	}
+	opts.CORS = withAdminUICORS(c, opts.CORS)
 	so := server.Options{
 		Engine:            opts,
 		ConnectTimeout:    e.ConnectTimeout,
@@ -277,6 +281,9 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		limits.Install(io.Of("/"))
 	}
 	p.Install(io.Of("/"))
+	if err := installAdminUI(c, io, log); err != nil {
+		return nil, nil, err
+	}
 	l, err := io.Listen(c.Listen.Addr, engine.ListenConfig{
 		HTTP:           health,
 		EventLoops:     c.Listen.EventLoops,

@@ -40,11 +40,15 @@ func startOps(t *testing.T, c *Config, log *slog.Logger) (*engine.Listener, *ser
 	return l, srv, o
 }
 
-// stopStarted closes what start started: the listener, and the cluster if any.
+// stopStarted closes what start started: the listener, the admin UI and the cluster if any.
 func stopStarted(l *engine.Listener) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = l.Close(ctx)
+	if adminUI != nil {
+		adminUI.Close()
+		adminUI = nil
+	}
 	if redisCluster != nil {
 		_ = redisCluster.Close()
 		redisCluster = nil

@@ -234,6 +234,7 @@ func validate(c *Config) []problem {
 			bad("debug.pprof_addr", "%v", err)
 		}
 	}
+	validateAdminUI(&c.AdminUI, bad)
 	return ps
 }
 

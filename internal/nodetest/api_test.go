@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riptide-io/riptide/internal/servetest"
 	"github.com/riptide-io/riptide/server"
 	"github.com/riptide-io/riptide/server/engine"
 )
@@ -135,12 +136,7 @@ func TestGoAPIWithSocketIOClient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = l.Close(ctx)
-			})
-			Run(t, 40*time.Second, "sio-api.js", "--url", "http://"+l.Addr(), "--transports", transports)
+			Run(t, 40*time.Second, "sio-api.js", "--url", servetest.Serve(t, l), "--transports", transports)
 		})
 	}
 }

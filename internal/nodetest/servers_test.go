@@ -1,11 +1,11 @@
 package nodetest
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/riptide-io/riptide/internal/servetest"
 	"github.com/riptide-io/riptide/server/engine"
 )
 
@@ -72,12 +72,7 @@ func startRiptide(t *testing.T, o serverOpts) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = l.Close(ctx)
-	})
-	return "http://" + l.Addr()
+	return servetest.Serve(t, l)
 }
 
 // forEachServer runs f as parallel subtests "reference" and "riptide".

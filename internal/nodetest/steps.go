@@ -21,6 +21,7 @@ type Scenario struct {
 // ClientDef is one client's connect options.
 type ClientDef struct {
 	URL   string            `json:"url,omitempty"` // default: the scenario's
+	Nsp   string            `json:"nsp,omitempty"` // a namespace appended to the URL ("/admin")
 	Auth  any               `json:"auth,omitempty"`
 	Query map[string]string `json:"query,omitempty"`
 }
@@ -33,6 +34,7 @@ type Step struct {
 	Args             []any     `json:"args,omitempty"`
 	Ack              bool      `json:"ack,omitempty"`
 	Expect           string    `json:"expect,omitempty"`
+	With             string    `json:"with,omitempty"` // Expect: only an event whose arguments hold this text ("$id:NAME" allowed)
 	None             string    `json:"none,omitempty"`
 	Ms               int       `json:"ms,omitempty"`
 	Disconnect       bool      `json:"disconnect,omitempty"`

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -17,43 +16,14 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/riptide-io/riptide/internal/leakcheck"
 	"github.com/riptide-io/riptide/internal/redistest"
 	"github.com/riptide-io/riptide/rooms"
 )
 
 // TestMain checks that no goroutine of this package outlives the tests (rueidis does the
 // same for its own).
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			leaked := leakedGoroutines()
-			if leaked == "" {
-				break
-			}
-			if time.Now().After(deadline) {
-				fmt.Fprintf(os.Stderr, "leaked goroutines:\n%s\n", leaked)
-				code = 1
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	os.Exit(code)
-}
-
-func leakedGoroutines() string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var out []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "rooms/redis.(*Cluster)") || strings.Contains(g, "rueidis.(*pipe)") {
-			out = append(out, g)
-		}
-	}
-	return strings.Join(out, "\n\n")
-}
+func TestMain(m *testing.M) { leakcheck.Main(m, "rooms/redis.(*Cluster)", "rueidis.(*pipe)") }
 
 // member is a socket as the adapter sees it; it answers acks at once with its id.
 type fakeMember struct {

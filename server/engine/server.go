@@ -28,12 +28,20 @@ type Handler interface {
 	OnClose(s *Session, reason CloseReason)
 }
 
+// UpgradeHandler is implemented by Handlers that want to hear of transport upgrades:
+// OnUpgrade is called once a session moved from polling to WebSocket, on the event loop of
+// the new WebSocket, after the session switched. It must not block.
+type UpgradeHandler interface {
+	OnUpgrade(s *Session)
+}
+
 // Server is one Engine.IO server answering on one path. Serve it with Listen; several
 // servers (on different paths) may share one listener.
 type Server struct {
-	opts    Options
-	handler Handler
-	wheel   *deadline.Wheel
+	opts     Options
+	handler  Handler
+	upgrades UpgradeHandler // handler, when it implements it
+	wheel    *deadline.Wheel
 
 	sessions [64]sessionShard
 	count    atomic.Int64
@@ -63,6 +71,7 @@ var shardSeed = maphash.MakeSeed()
 // defaults) and handler.
 func NewServer(opts Options, h Handler) *Server {
 	s := &Server{opts: opts.withDefaults(), handler: h}
+	s.upgrades, _ = h.(UpgradeHandler)
 	for i := range s.sessions {
 		s.sessions[i].m = make(map[string]*Session)
 	}

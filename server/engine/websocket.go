@@ -287,6 +287,9 @@ func (l *Listener) onProbePacket(c gnet.Conn, cs *connState, s *Session, p eio.P
 	if upgraded {
 		cs.probe = false
 		s.written(c.OutboundBuffered())
+		if u := s.srv.upgrades; u != nil {
+			u.OnUpgrade(s)
+		}
 	}
 	return keep
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/riptide-io/riptide/internal/nodetest"
+	"github.com/riptide-io/riptide/internal/servetest"
 	"github.com/riptide-io/riptide/server"
 	"github.com/riptide-io/riptide/server/engine"
 	"github.com/riptide-io/riptide/server/tier"
@@ -166,20 +167,7 @@ func serve(t testing.TB, v *tier.Verifier) string {
 // once it has stopped.
 func listen(t testing.TB, io *server.Server, after ...func()) string {
 	t.Helper()
-	l, err := io.Listen("127.0.0.1:0", engine.ListenConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = l.Close(ctx)
-		io.Close()
-		for _, f := range after {
-			f()
-		}
-	})
-	return "http://" + l.Addr()
+	return servetest.Listen(t, io, engine.ListenConfig{}, after...)
 }
 
 // jwksServer serves a key set that the test can change, break, and count requests of.

@@ -6,16 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/riptide-io/riptide/internal/browsertest"
 	"github.com/riptide-io/riptide/internal/nodetest"
 )
 
@@ -34,7 +32,7 @@ const waitBound = 20 * time.Second
 // directory: `go test -artifacts -outputdir DIR` keeps them (chat-demo.png is
 // docs/img/chat-demo.png).
 func TestBrowserChat(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	d, err := start(options{Addr: "127.0.0.1:0", Log: testLog{t}})
 	if err != nil {
 		t.Fatal(err)
@@ -64,8 +62,8 @@ func TestBrowserChat(t *testing.T) {
 	pages := []*page{ana, ben, cy}
 	defer func() {
 		for _, p := range pages {
-			p.screenshot(p.name + ".png")
-			p.noExceptions()
+			p.Screenshot(p.Name + ".png")
+			p.NoExceptions()
 		}
 	}()
 
@@ -74,7 +72,7 @@ func TestBrowserChat(t *testing.T) {
 		// A typing notice ends 3 s after the last key (and 6 s after the last notice): on a
 		// loaded machine the test might look later than that. Here it ends when the message
 		// is sent, by user-stop-typing.
-		p.eval(`chat.config.typingIdle = chat.config.typingShown = 600000`)
+		p.Eval(`chat.config.typingIdle = chat.config.typingShown = 600000`)
 	}
 	ana.waitStatus("Connected over websocket") // upgraded
 	ben.waitStatus("Connected over websocket")
@@ -114,56 +112,56 @@ func TestBrowserChat(t *testing.T) {
 	// message to a room not joined (an "error" event).
 	ben.join("lobby")
 	ben.waitError("ROOM_UNKNOWN", "no such room (joining lobby)")
-	ben.waitJS("chat:general shown again, lobby not listed", `document.getElementById("room-title").textContent === "chat:general" && `+
+	ben.WaitJS("chat:general shown again, lobby not listed", `document.getElementById("room-title").textContent === "chat:general" && `+
 		`[...document.querySelectorAll("#room-list button")].map((b) => b.textContent).join() === "chat:general"`)
-	ben.eval(`chat.send("chat:random", "anyone here?")`)
+	ben.Eval(`chat.send("chat:random", "anyone here?")`)
 	ben.waitError("ROOM_NOT_MEMBER", "join the room before publishing to it")
 
 	cy.typeMessage("brb")
 	ben.waitTyping("Cy is typing…")
 	ana.waitTyping("Cy is typing…")
-	ben.screenshot("chat-demo.png") // all of it on one page
+	ben.Screenshot("chat-demo.png") // all of it on one page
 	cy.send()
 	ana.waitMessage("Cy", "brb")
 	ben.waitMessage("Cy", "brb")
 
 	// Cy loses the connection: the client reconnects by itself and the page joins the room
 	// again; the others see Cy leave and come back.
-	cy.eval(`void chat.socket.io.engine.close()`)
+	cy.Eval(`void chat.socket.io.engine.close()`)
 	ana.waitNote("Cy left")
 	cy.waitStatus("Connected over polling")
-	ana.waitJS("Cy joined twice", `[...document.querySelectorAll("#messages li.note")].filter((li) => li.textContent === "Cy joined").length === 2`)
+	ana.WaitJS("Cy joined twice", `[...document.querySelectorAll("#messages li.note")].filter((li) => li.textContent === "Cy joined").length === 2`)
 	cy.waitMembers("Ana", "Ben", "Cy")
 	cy.say("back again")
 	ana.waitMessage("Cy", "back again")
 	ben.waitMessage("Cy", "back again")
 
 	// Ben leaves: the others' lists shrink, and Ben's page has no room.
-	ben.do("leave", chromedp.Click(chromedp.ID("leave")))
+	ben.Do("leave", chromedp.Click(chromedp.ID("leave")))
 	ana.waitMembers("Ana", "Cy")
 	cy.waitMembers("Ana", "Cy")
 	ana.waitNote("Ben left")
-	ben.waitJS("no room", `document.getElementById("room-title").textContent === "No room yet"`)
+	ben.WaitJS("no room", `document.getElementById("room-title").textContent === "No room yet"`)
 
 	// A refused connection: Dee has five sockets already (limits.max_connections_per_user),
 	// so the page's own is refused, and the page says why and offers to reconnect.
 	dee := openPage(t, tab(), "Dee", d.URL())
 	pages = append(pages, dee)
-	if n := dee.eval(fiveSockets); n != "5" {
+	if n := dee.Eval(fiveSockets); n != "5" {
 		t.Fatalf("Dee's five other sockets: %s", n)
 	}
 	dee.signIn()
 	dee.waitError("CONN_LIMIT_USER", "too many connections for this user (connecting)")
 	dee.waitStatus("Connection refused")
-	dee.waitJS("the Reconnect button", `!document.getElementById("reconnect").hidden`)
+	dee.WaitJS("the Reconnect button", `!document.getElementById("reconnect").hidden`)
 
 	// The transports the pages asked for are the ones they use.
 	for _, c := range []struct {
 		p    *page
 		want string
 	}{{ana, "websocket"}, {ben, "websocket"}, {cy, "polling"}} {
-		if got := c.p.eval(`chat.socket.io.engine.transport.name`); got != c.want {
-			t.Errorf("%s's transport is %q, want %q", c.p.name, got, c.want)
+		if got := c.p.Eval(`chat.socket.io.engine.transport.name`); got != c.want {
+			t.Errorf("%s's transport is %q, want %q", c.p.Name, got, c.want)
 		}
 	}
 }
@@ -202,200 +200,89 @@ func TestVendoredClient(t *testing.T) {
 	}
 }
 
-// chromium returns a Chromium or Chrome binary: $CHROMIUM if set, else the first of the
-// usual names on PATH. Without one the test fails and says how to install it: a browser
-// test that skipped would pass where nothing was tested.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
-	}
-	names := []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"}
-	for _, name := range names {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatalf("no Chromium: none of %s is on PATH and $CHROMIUM is not set. Install Debian's "+
-		"with `apt-get install -y chromium` (scripts/test.sh does), or set CHROMIUM to a Chrome binary.", strings.Join(names, ", "))
-	return ""
-}
-
 // page is one browser tab showing the demo, as one user.
-type page struct {
-	t    *testing.T
-	name string
-	ctx  context.Context
-
-	mu         sync.Mutex
-	exceptions []string // uncaught exceptions of the page's scripts
-}
+type page struct{ *browsertest.Page }
 
 // openPage opens url in the tab of ctx, a chromedp context (the first starts the browser).
 func openPage(t *testing.T, ctx context.Context, name, url string) *page {
 	t.Helper()
-	p := &page{t: t, name: name, ctx: ctx}
 	// The first run on a context starts its browser or tab, which then lives as long as that
 	// context: so it runs on ctx itself, not on one with a timeout.
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("starting Chromium for %s: %v", name, err)
 	}
-	p.do("open "+url, chromedp.Navigate(url))
-	go func() {
-		for ev, err := range chromedp.Events(ctx, runtime.ExceptionThrown) {
-			if err != nil {
-				return // the tab closed
-			}
-			text := ev.ExceptionDetails.Text
-			if e := ev.ExceptionDetails.Exception; e != nil {
-				text += " " + e.Description
-			}
-			p.mu.Lock()
-			p.exceptions = append(p.exceptions, text)
-			p.mu.Unlock()
-		}
-	}()
-	p.waitJS("the page's script", `typeof window.chat === "object"`)
+	p := &page{browsertest.NewPage(t, ctx, name, waitBound)}
+	p.Do("open "+url, chromedp.Navigate(url))
+	p.WaitJS("the page's script", `typeof window.chat === "object"`)
 	return p
 }
 
 func (p *page) signIn() {
-	p.t.Helper()
-	p.do("sign in", chromedp.SendKeys(chromedp.ID("name"), p.name), chromedp.Click(chromedp.CSS("#sign-in button")))
-	p.waitJS("the chat view", `!document.getElementById("chat-view").hidden`)
+	p.T.Helper()
+	p.Do("sign in", chromedp.SendKeys(chromedp.ID("name"), p.Name), chromedp.Click(chromedp.CSS("#sign-in button")))
+	p.WaitJS("the chat view", `!document.getElementById("chat-view").hidden`)
 }
 
 func (p *page) join(room string) {
-	p.t.Helper()
-	p.do("join "+room, chromedp.SetValue(chromedp.ID("room"), room), chromedp.Click(chromedp.CSS("#join button")))
+	p.T.Helper()
+	p.Do("join "+room, chromedp.SetValue(chromedp.ID("room"), room), chromedp.Click(chromedp.CSS("#join button")))
 }
 
 // typeMessage types text into the message box, key by key, without sending it.
 func (p *page) typeMessage(text string) {
-	p.t.Helper()
-	p.waitJS("the message box enabled", `!document.getElementById("message").disabled`)
-	p.do("type", chromedp.SendKeys(chromedp.ID("message"), text))
+	p.T.Helper()
+	p.WaitJS("the message box enabled", `!document.getElementById("message").disabled`)
+	p.Do("type", chromedp.SendKeys(chromedp.ID("message"), text))
 }
 
 func (p *page) send() {
-	p.t.Helper()
-	p.do("send", chromedp.Click(chromedp.CSS("#composer button")))
-	p.waitJS("the message box emptied", `document.getElementById("message").value === ""`)
+	p.T.Helper()
+	p.Do("send", chromedp.Click(chromedp.CSS("#composer button")))
+	p.WaitJS("the message box emptied", `document.getElementById("message").value === ""`)
 }
 
 // say types text and sends it; the page shows it as the user's own.
 func (p *page) say(text string) {
-	p.t.Helper()
+	p.T.Helper()
 	p.typeMessage(text)
 	p.send()
-	p.waitJS("own message "+text, fmt.Sprintf(`[...document.querySelectorAll("#messages li.msg.mine p")].some((e) => e.textContent === %s)`, js(text)))
+	p.WaitJS("own message "+text, fmt.Sprintf(`[...document.querySelectorAll("#messages li.msg.mine p")].some((e) => e.textContent === %s)`, js(text)))
 }
 
 func (p *page) waitStatus(want string) {
-	p.t.Helper()
-	p.waitJS("status "+want, `document.getElementById("status").textContent === `+js(want))
+	p.T.Helper()
+	p.WaitJS("status "+want, `document.getElementById("status").textContent === `+js(want))
 }
 
 func (p *page) waitMembers(names ...string) {
-	p.t.Helper()
-	p.waitJS("members "+strings.Join(names, ", "),
+	p.T.Helper()
+	p.WaitJS("members "+strings.Join(names, ", "),
 		`[...document.querySelectorAll("#members li")].map((li) => li.firstChild.textContent).join(",") === `+js(strings.Join(names, ",")))
 }
 
 func (p *page) waitMessage(from, text string) {
-	p.t.Helper()
-	p.waitJS(fmt.Sprintf("message %s: %s", from, text), fmt.Sprintf(
+	p.T.Helper()
+	p.WaitJS(fmt.Sprintf("message %s: %s", from, text), fmt.Sprintf(
 		`[...document.querySelectorAll("#messages li.msg")].some((li) => li.querySelector(".from").textContent === %s && li.querySelector("p").textContent === %s)`,
 		js(from), js(text)))
 }
 
 func (p *page) waitNote(text string) {
-	p.t.Helper()
-	p.waitJS("note "+text, `[...document.querySelectorAll("#messages li.note")].some((li) => li.textContent === `+js(text)+`)`)
+	p.T.Helper()
+	p.WaitJS("note "+text, `[...document.querySelectorAll("#messages li.note")].some((li) => li.textContent === `+js(text)+`)`)
 }
 
 func (p *page) waitTyping(want string) {
-	p.t.Helper()
-	p.waitJS(fmt.Sprintf("typing notice %q", want), `document.getElementById("typing").textContent === `+js(want))
+	p.T.Helper()
+	p.WaitJS(fmt.Sprintf("typing notice %q", want), `document.getElementById("typing").textContent === `+js(want))
 }
 
 // waitError waits for an error shown with its code and message.
 func (p *page) waitError(code, message string) {
-	p.t.Helper()
-	p.waitJS("error "+code, fmt.Sprintf(
+	p.T.Helper()
+	p.WaitJS("error "+code, fmt.Sprintf(
 		`[...document.querySelectorAll("#errors li")].some((li) => li.querySelector("code").textContent === %s && li.querySelector("span").textContent.trim() === %s)`,
 		js(code), js(message)))
-}
-
-// waitJS waits until the JavaScript condition cond holds on the page, within waitBound.
-func (p *page) waitJS(what, cond string) {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitBound+5*time.Second)
-	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](cond,
-		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(waitBound)))
-	if err != nil {
-		p.fail("waiting for %s: %v", what, err)
-	}
-}
-
-// eval evaluates a JavaScript expression and returns its value (a promise's, once settled)
-// as text.
-func (p *page) eval(expr string) string {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitBound)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[any](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		p.fail("evaluating %s: %v", expr, err)
-	}
-	if v == nil {
-		return ""
-	}
-	return fmt.Sprint(v)
-}
-
-func (p *page) do(what string, actions ...chromedp.Action[chromedp.Void]) {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitBound)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		p.fail("%s: %v", what, err)
-	}
-}
-
-// fail ends the test with what the page shows, and a screenshot of it.
-func (p *page) fail(format string, args ...any) {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-	defer cancel()
-	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-	p.screenshot(p.name + "-failed.png")
-	p.t.Fatalf("%s's page: %s\nthe page shows:\n%s", p.name, fmt.Sprintf(format, args...), text)
-}
-
-// screenshot saves the tab's viewport as a PNG in the test's artifact directory.
-func (p *page) screenshot(file string) {
-	ctx, cancel := context.WithTimeout(p.ctx, waitBound)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		p.t.Errorf("screenshot of %s's page: %v", p.name, err)
-		return
-	}
-	path := filepath.Join(p.t.ArtifactDir(), file)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		p.t.Error(err)
-	}
-	p.t.Logf("screenshot: %s", path)
-}
-
-func (p *page) noExceptions() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, e := range p.exceptions {
-		p.t.Errorf("%s's page threw: %s", p.name, e)
-	}
 }
 
 // js quotes s as a JavaScript string literal.

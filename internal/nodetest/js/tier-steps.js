@@ -5,14 +5,18 @@
 // Flags:
 //   --scenario FILE   (required) JSON:
 //     {url, transport: "polling"|"websocket",
-//      clients: {NAME: {auth?, query?, url?}},   (url: another server than the scenario's)
+//      clients: {NAME: {auth?, query?, url?, nsp?}},
+//                                                   (url: another server than the scenario's;
+//                                                   nsp: a namespace appended to the URL)
 //      steps: [
 //        {c: NAME, connect: true}                   connect; result {connected, error?}
 //        {c: NAME, emit: EVENT, args: [...], ack: true|false}
 //                                                   (an argument "$id:NAME" is NAME's socket id)
 //                                                   emit; with ack the result is {ack: [...]}
 //                                                   (or {timeout: true} after 3 s)
-//        {c: NAME, expect: EVENT, ms?: 3000}        the next unread EVENT the client got:
+//        {c: NAME, expect: EVENT, ms?: 3000, with?}  the next unread EVENT the client got
+//                                                   (with: only one whose arguments hold this
+//                                                   text, "$id:NAME" allowed):
 //                                                   {args: [...]} or {timeout: true}
 //        {c: NAME, none: EVENT, ms?: 300}           {got: [...]} if EVENT arrives within ms,
 //                                                   else {timeout: true}
@@ -45,7 +49,7 @@ function client(name) {
   const opts = { transports: [sc.transport], reconnection: false, forceNew: true, autoConnect: false, timeout: 5000 };
   if (def.auth !== undefined) opts.auth = def.auth;
   if (def.query) opts.query = def.query;
-  const socket = io(def.url || sc.url, opts);
+  const socket = io((def.url || sc.url) + (def.nsp || ""), opts);
   const cl = { socket, inbox: [], waiters: [], disconnected: null, onDisconnect: null };
   socket.onAny((event, ...a) => {
     cl.inbox.push({ event, args: a });
@@ -60,10 +64,10 @@ function client(name) {
 }
 
 // take waits up to ms for the first unread event named event and removes it from the inbox.
-function take(cl, event, ms) {
+function take(cl, event, ms, withText) {
   return new Promise((resolve) => {
     const look = () => {
-      const i = cl.inbox.findIndex((m) => m.event === event);
+      const i = cl.inbox.findIndex((m) => m.event === event && (withText === undefined || JSON.stringify(m.args).includes(withText)));
       if (i < 0) return false;
       const m = cl.inbox.splice(i, 1)[0];
       done({ args: m.args });
@@ -80,6 +84,11 @@ function take(cl, event, ms) {
     cl.waiters.push(w);
     timer = setTimeout(() => done({ timeout: true }), ms);
   });
+}
+
+// resolve replaces "$id:NAME" with the socket id of client NAME.
+function resolve(v) {
+  return typeof v === "string" && v.startsWith("$id:") ? client(v.slice(4)).socket.id : v;
 }
 
 async function step(s) {
@@ -111,8 +120,7 @@ async function step(s) {
     });
   }
   if (s.emit !== undefined) {
-    // "$id:NAME" stands for the socket id of client NAME.
-    const a = (s.args || []).map((v) => (typeof v === "string" && v.startsWith("$id:") ? client(v.slice(4)).socket.id : v));
+    const a = (s.args || []).map(resolve);
     if (!s.ack) {
       sock.emit(s.emit, ...a);
       return {};
@@ -123,7 +131,7 @@ async function step(s) {
       });
     });
   }
-  if (s.expect) return take(cl, s.expect, s.ms || 3000);
+  if (s.expect) return take(cl, s.expect, s.ms || 3000, s.with === undefined ? undefined : resolve(s.with));
   if (s.none) {
     const r = await take(cl, s.none, s.ms || 300);
     return r.timeout ? { timeout: true } : { got: r.args };
