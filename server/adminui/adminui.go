@@ -135,7 +135,7 @@ func Install(io *server.Server, cfg Config) (*UI, error) {
 	if !cfg.ReadOnly {
 		u.registerActions()
 	}
-	go u.run()
+	go u.run() // one goroutine per Install (stats ticker and lease), not per socket
 	return u, nil
 }
 

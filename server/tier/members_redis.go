@@ -139,7 +139,7 @@ func NewRedisMembers(client rueidis.Client, opts RedisMembersOptions) Members {
 		done:   make(chan struct{}),
 	}
 	s.life, s.stop = context.WithCancel(context.Background())
-	go s.refresher()
+	go s.refresher() // one per store (per node), refreshing every member in batches; none per socket
 	return s
 }
 
