@@ -146,7 +146,9 @@ type Policy struct {
 	rooms  []roomRule
 	events map[string]*eventRule
 	globs  []*eventRule // rules whose name is a pattern, in order
-	log    *slog.Logger
+	// nbuckets is the number of rules with a rate: the size of each socket's buckets.
+	nbuckets int
+	log      *slog.Logger
 
 	states sync.Map // *server.Socket -> *sockState, from its first event that needs one
 }
@@ -244,6 +246,7 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 			_ = p.addEvent(b, &nb)
 		}
 	}
+	p.nbuckets = nb
 	return p, nil
 }
 
@@ -467,19 +470,9 @@ func (p *Policy) state(s *server.Socket) *sockState {
 	if st, ok := p.states.Load(s); ok {
 		return st.(*sockState)
 	}
-	st := &sockState{buckets: make([]bucket, p.bucketCount())}
+	st := &sockState{buckets: make([]bucket, p.nbuckets)}
 	actual, _ := p.states.LoadOrStore(s, st)
 	return actual.(*sockState)
-}
-
-func (p *Policy) bucketCount() int {
-	n := 0
-	for _, e := range p.events {
-		if e.bucket >= 0 {
-			n++
-		}
-	}
-	return n
 }
 
 // refuse answers a refused event: in its ack when it asked for one, else with an "error"
