@@ -194,8 +194,12 @@ func jwtConfig(j *JWTConfig, log *slog.Logger) tier.JWTConfig {
 	return cfg
 }
 
-// redisCluster is the node's cluster membership when --redis is given.
-var redisCluster *redis.Cluster
+// redisCluster is the node's cluster membership when --redis is given; redisRecovery
+// says whether it keeps sessions and stored broadcasts (recovery.enabled).
+var (
+	redisCluster  *redis.Cluster
+	redisRecovery bool
+)
 
 // start builds the server from the configuration and starts listening.
 func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error) {
@@ -232,7 +236,7 @@ func start(c *Config, log *slog.Logger) (*engine.Listener, *server.Server, error
 		if err != nil {
 			return nil, nil, err
 		}
-		redisCluster = cl
+		redisCluster, redisRecovery = cl, clusterRecovery != nil
 		so.NewAdapter = cl.NewAdapter
 	}
 	io := server.New(so)

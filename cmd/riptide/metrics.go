@@ -54,6 +54,9 @@ var (
 	mRedisBad      = desc("redis_undecodable_total", "Received cluster messages that could not be decoded.")
 	mRedisReconn   = desc("redis_reconnects_total", "Times the subscriptions were restored after a lost connection.")
 	mRedisRequest  = desc("redis_request_duration_seconds", "Time requests to other nodes took (until all answered, or the timeout), by operation.", "op")
+	mRecBcasts     = desc("recovery_broadcasts_total", "Recoverable broadcasts, by result: stored (given an offset in the Redis stream) or unstored (Redis could not store them: delivered, not replayable).", "result")
+	mRecRestores   = desc("recovery_restores_total", "Sessions a reconnecting client asked for, by result: restored, or refused (expired, restored already, offset trimmed, socket still live).", "result")
+	mRecErrors     = desc("recovery_errors_total", "Recovery failures, by kind: session_write (a session write failed), stream_read (a read of the stream of stored broadcasts failed), window_dropped (a restore in progress could not keep a packet).", "kind")
 	mClusterNodes  = desc("cluster_nodes", "Other riptide nodes of the cluster known from their heartbeats, by state (alive, silent).", "state")
 )
 
@@ -62,6 +65,7 @@ var allDescs = []*prometheus.Desc{
 	mSockets, mRooms, mBroadcasts, mDeliveries, mVolatile, mSlowClosed, mReadStopped, mStalled,
 	mTimedOut, mInputPauses, mWorkers, mWaiting, mDeferred, mAckLatency,
 	mRedisUp, mRedisMessages, mRedisDropped, mRedisErrors, mRedisBad, mRedisReconn, mRedisRequest, mClusterNodes,
+	mRecBcasts, mRecRestores, mRecErrors,
 }
 
 // closeReasons are the engine's close reasons, in their order (engine.Stats.Closed).
@@ -162,6 +166,15 @@ func (c *collector) collectRedis(ch chan<- prometheus.Metric, counter func(*prom
 	counter(mRedisErrors, rs.PublishErrors)
 	counter(mRedisBad, rs.Undecodable)
 	counter(mRedisReconn, rs.Reconnects)
+	if redisRecovery {
+		counter(mRecBcasts, rs.RecoveryStored, "stored")
+		counter(mRecBcasts, rs.RecoveryUnstored, "unstored")
+		counter(mRecRestores, rs.Restored, "restored")
+		counter(mRecRestores, rs.RestoreRefused, "refused")
+		counter(mRecErrors, rs.SessionWriteErrors, "session_write")
+		counter(mRecErrors, rs.TailErrors, "stream_read")
+		counter(mRecErrors, rs.RestoreWindowDropped, "window_dropped")
+	}
 	for op, h := range rs.Requests {
 		ch <- histogram(mRedisRequest, h, op)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -124,10 +125,12 @@ func TestBinaryRecoveryAcrossNodes(t *testing.T) {
 					`{"pattern":"*","join":"anyone","publish":"anyone"}]`)
 			var r *redistest.Server
 			var a, b *testNode
+			var adminB string // b's metrics, with Redis
 			if tc.redis {
 				r = redistest.Start(t)
 				env = append(env, "RIPTIDE_REDIS_URL="+r.URL())
-				a, b = startNode(t, bin, env), startNode(t, bin, env)
+				adminB = freeAddr(t)
+				a, b = startNode(t, bin, env), startNode(t, bin, append(env, "RIPTIDE_ADMIN_ADDR="+adminB))
 			} else {
 				a = startNode(t, bin, env)
 				b = a // without Redis the client comes back to its node
@@ -181,6 +184,21 @@ func TestBinaryRecoveryAcrossNodes(t *testing.T) {
 				"--control", ctl.URL, "--token", tok, "--user", "ana", "--room", room, "--n", "10", "--transports", tc.transports, "--stream-offsets", strconv.FormatBool(tc.redis)))
 			if !out.After.Recovered || len(out.Replayed) != 10 {
 				t.Fatalf("recovered %v, %d replayed (disconnect: %s)", out.After.Recovered, len(out.Replayed), out.DisconnectReason)
+			}
+			if adminB != "" {
+				// b stored what the client sent it and restored the session once.
+				m := scrape(t, adminB)
+				for name, ok := range map[string]bool{
+					`riptide_recovery_broadcasts_total{result="stored"}`:        m[`riptide_recovery_broadcasts_total{result="stored"}`] >= 1,
+					`riptide_recovery_broadcasts_total{result="unstored"}`:      m[`riptide_recovery_broadcasts_total{result="unstored"}`] == 0,
+					`riptide_recovery_restores_total{result="restored"}`:        m[`riptide_recovery_restores_total{result="restored"}`] == 1,
+					`riptide_recovery_errors_total{kind="stream_read"}`:         m[`riptide_recovery_errors_total{kind="stream_read"}`] == 0,
+					`riptide_recovery_errors_total{kind="session_write"} found`: hasKey(m, `riptide_recovery_errors_total{kind="session_write"}`),
+				} {
+					if !ok {
+						t.Errorf("metrics of the restoring node: %s is %v", name, m[strings.TrimSuffix(name, " found")])
+					}
+				}
 			}
 		})
 	}
@@ -308,3 +326,5 @@ func (p *proxy) serve(c net.Conn) {
 	delete(p.conns, up)
 	p.mu.Unlock()
 }
+
+func hasKey(m map[string]float64, k string) bool { _, ok := m[k]; return ok }

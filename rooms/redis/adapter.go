@@ -28,6 +28,7 @@ type Adapter struct {
 	uid     string
 	local   *rooms.Memory
 	rec     *recovery // nil unless Options.Recovery
+	tail    *tail     // with rec: delivers the stored broadcasts (tail.go)
 	sharded bool
 	mode    SubscriptionMode
 
@@ -98,6 +99,9 @@ func randomID(n int, alphabet string) string {
 }
 
 func (a *Adapter) start() {
+	if a.rec != nil {
+		a.startTail()
+	}
 	var applied <-chan struct{}
 	if a.sharded {
 		applied = a.c.subscribe(a, subShard, a.bcast, a.ownResp)
@@ -265,26 +269,31 @@ func appendPacket(dst []byte, p *rooms.Packet, nsp string) []byte {
 // Broadcast implements rooms.Adapter: other nodes get the packet through Redis (unless the
 // local flag is set), this node's members at once. Without Redis only the local delivery
 // happens; the lost publish is counted in Stats.OutboxDropped. With Options.Recovery, a
-// packet recovery keeps is first given its offset by Redis (see RecoveryOptions): then
+// packet recovery keeps is first given its offset by Redis (see RecoveryOptions) and every
+// node, this one too, delivers it from the stream, in offset order (tail.go): then
 // Broadcast waits for one round trip, and must not be called from an event loop.
 func (a *Adapter) Broadcast(p *rooms.Packet, opts *rooms.Options) {
-	stored := false
-	if !opts.Flags.Local {
-		if a.rec != nil && rooms.Recoverable(p, opts) {
-			stored = a.store(p, opts)
-		}
-		a.publishBroadcast(p, opts)
+	if opts.Flags.Local {
+		a.local.Broadcast(p, opts)
+		return
 	}
-	a.deliverLocal(p, opts, stored)
+	if a.rec != nil && rooms.Recoverable(p, opts) && a.store(p, opts) {
+		a.publishBroadcast(p, opts, true) // for the nodes that do not read the stream
+		return
+	}
+	a.publishBroadcast(p, opts, false)
+	a.local.Broadcast(p, opts)
 }
 
-func (a *Adapter) publishBroadcast(p *rooms.Packet, opts *rooms.Options) {
+// publishBroadcast sends p to the other nodes; stored marks a packet in the recovery
+// stream, which the nodes reading the stream skip.
+func (a *Adapter) publishBroadcast(p *rooms.Packet, opts *rooms.Options, stored bool) {
 	if a.sharded {
 		data := make([]byte, 0, len(p.Data)+96)
 		data = append(data, `{"packet":`...)
 		data = appendPacket(data, p, "")
 		data = append(data, `,"opts":`...)
-		data = appendOpts(data, opts, true)
+		data = appendBroadcastOpts(data, opts, true, stored)
 		data = append(data, '}')
 		a.send(a.shardedChannel(opts), a.shardedMsg(sBroadcast, data, p.Attachments), nil)
 		return
@@ -304,7 +313,7 @@ func (a *Adapter) publishBroadcast(p *rooms.Packet, opts *rooms.Options) {
 	}
 	buf = mpStr(buf, "nsp")
 	buf = mpStr(buf, a.nsp)
-	o := appendOpts(nil, opts, true)
+	o := appendBroadcastOpts(nil, opts, true, stored)
 	if buf, err = jsonToMsgpack(buf, o, nil); err != nil {
 		return
 	}
@@ -620,6 +629,7 @@ func (a *Adapter) Close() error {
 		a.c.unsubscribe(a.bcast+"*", a.reqCh, a.respCh, a.ownResp)
 	}
 	a.c.forget(a)
+	a.stopTail()
 	return nil
 }
 
@@ -1031,7 +1041,10 @@ func (a *Adapter) onRequest(m *msg) {
 		opts := m.opts
 		opts.Flags.Local = false
 		if m.reqID == "" {
-			a.deliverLocal(p, &opts, rooms.Recoverable(p, &opts))
+			if m.stored && a.rec != nil {
+				return // delivered from the stream (tail.go)
+			}
+			a.local.Broadcast(p, &opts)
 			return
 		}
 		a.answerBroadcast(m, p, &opts)

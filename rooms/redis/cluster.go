@@ -53,7 +53,7 @@ type Cluster struct {
 		received, published, undecodable                       atomic.Uint64
 		// recovery
 		recoveryStored, recoveryUnstored, restored, restoreRefused atomic.Uint64
-		restoreWindowDropped, sessionWriteErrors                   atomic.Uint64
+		restoreWindowDropped, sessionWriteErrors, tailErrors       atomic.Uint64
 		requests                                                   [kSSE + 1]latency.Histogram // by request kind
 	}
 	errMu   sync.Mutex
@@ -100,6 +100,7 @@ type Stats struct {
 	RestoreRefused       uint64 // restores refused: no such session (expired, restored already) or its offset trimmed
 	RestoreWindowDropped uint64 // packets a restore in progress could not keep (over 4096)
 	SessionWriteErrors   uint64 // session writes that failed or were not queued
+	TailErrors           uint64 // failed reads of the stream whose entries this node delivers
 	// Requests holds, per operation ("fetchSockets", "allRooms", "serverSideEmitWithAck",
 	// "broadcastWithAck"), the time requests to other nodes took: from publishing the
 	// request until every node alive answered (for a broadcast with acks: reported its
@@ -249,6 +250,7 @@ func (c *Cluster) Stats() Stats {
 		Restored:             c.stats.restored.Load(),
 		RestoreRefused:       c.stats.restoreRefused.Load(),
 		RestoreWindowDropped: c.stats.restoreWindowDropped.Load(),
+		TailErrors:           c.stats.tailErrors.Load(),
 		SessionWriteErrors:   c.stats.sessionWriteErrors.Load(),
 	}
 	for k, op := range opNames {

@@ -18,9 +18,8 @@ import (
 //
 // Offsets: a broadcast that recovery keeps (rooms.Recoverable: an event, not volatile,
 // without acks, not local) is first appended to the namespace's stream with XADD; the
-// entry id Redis returns is the offset, appended to the packet as its last argument before
-// this node delivers it and publishes it, so every node hands the client the same offset.
-// The stream is trimmed by length at each XADD (MAXLEN ~) and by age at each heartbeat
+// entry id Redis returns is the offset, appended to the packet as its last argument. Every
+// node, this one too, delivers it from the stream, in offset order (tail.go). The stream is trimmed by length at each XADD (MAXLEN ~) and by age at each heartbeat
 // (MINID ~), and expires when no node writes to it.
 //
 // Sessions: a socket's session (sid, pid, rooms, data as JSON) is a key that expires. It is
@@ -143,14 +142,16 @@ func lastOffset(data []byte) (streamID, bool) {
 
 // Offsets.
 
-// store gives p its offset: the id of the stream entry XADD makes of it. It waits for
-// Redis (one round trip; concurrent callers share pipelined writes) and must not run on an
-// event loop: broadcasts come from handler goroutines. When Redis cannot take the entry,
-// p goes out without an offset (counted in Stats.RecoveryUnstored): its clients cannot
-// recover past it, but it is delivered. It reports whether p got its offset.
+// store gives p its offset: the id of the stream entry XADD makes of it; the tail then
+// delivers it here, and Broadcast publishes it marked as stored. It waits for Redis (one
+// round trip; concurrent callers share pipelined writes) and must not run on an event
+// loop: broadcasts come from handler goroutines. When Redis cannot take the entry (or the
+// tail has not started), p goes out without an offset (counted in Stats.RecoveryUnstored):
+// its clients cannot recover past it, but it is delivered. It reports whether p got its
+// offset.
 func (a *Adapter) store(p *rooms.Packet, opts *rooms.Options) bool {
 	r := a.rec
-	if !a.c.Up() {
+	if !a.c.Up() || !a.tailReady() {
 		a.c.stats.recoveryUnstored.Add(1)
 		return false
 	}
@@ -163,6 +164,9 @@ func (a *Adapter) store(p *rooms.Packet, opts *rooms.Options) bool {
 	}
 	if len(opts.Except) > 0 {
 		fv = fv.FieldValue("x", bytesToString(appendStrs(nil, opts.Except)))
+	}
+	if opts.Flags.Compress {
+		fv = fv.FieldValue("c", "1")
 	}
 	for i, att := range p.Attachments {
 		fv = fv.FieldValue("b"+strconv.Itoa(i), bytesToString(att))

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -354,8 +355,9 @@ func TestRecoveryRestoreWindow(t *testing.T) {
 		// A publish still in flight from before the read, delivered after the join, does
 		// not reach the socket a second time; one stored later does.
 		old := ev(string(s.MissedPackets[0].Data))
-		n2.a.deliverLocal(old, &rooms.Options{Rooms: []string{"room-with-a-long-name"}}, true)
-		n2.a.deliverLocal(ev(`["later","99999999999999-0"]`), &rooms.Options{Rooms: []string{"room-with-a-long-name"}}, true)
+		oldID, _ := lastOffset(old.Data)
+		n2.a.deliverStored(oldID, old, &rooms.Options{Rooms: []string{"room-with-a-long-name"}})
+		n2.a.deliverStored(streamID{99999999999999, 0}, ev(`["later","99999999999999-0"]`), &rooms.Options{Rooms: []string{"room-with-a-long-name"}})
 		waitFor(t, "the later event", func() bool { return len(a2.received()) == 2 })
 		if got := a2.received(); got[1] != `2 ["later","99999999999999-0"]` {
 			t.Fatalf("after the join: %q", got)
@@ -463,3 +465,127 @@ func (m *benchMember) Disconnect(bool)             {}
 func (m *benchMember) Data() any                   { return nil }
 func (m *benchMember) HandshakeData() any          { return nil }
 func (m *benchMember) PID() string                 { return "pid" }
+
+// Stored broadcasts from several nodes and goroutines at once reach every member in offset
+// order, each once, the same sequence on every node: a member's last offset says exactly
+// what it has (recovering from it replays nothing it got and skips nothing it missed).
+// Delivered from pub/sub, a node publishing an earlier entry later than another node's
+// next one made members see offsets go back.
+func TestRecoveryDeliveryOrder(t *testing.T) {
+	forBoth(t, func(t *testing.T, sharded bool) {
+		r := redistest.Start(t)
+		n1, n2 := recoveryCluster(t, r, sharded, RecoveryOptions{MaxDisconnectionDuration: 10 * time.Second})
+		members := []*sessMember{
+			joinSess(n1, "aaaaaaaaaaaaaaaaaaaa", "pid-a", "room"),
+			joinSess(n2, "bbbbbbbbbbbbbbbbbbbb", "pid-b", "room"),
+		}
+		const senders, each = 4, 150
+		var wg sync.WaitGroup
+		for i := range 2 * senders {
+			nd := []*node{n1, n2}[i%2]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range each {
+					nd.a.Broadcast(ev(fmt.Sprintf(`["m",%d,%d]`, i, j)), &rooms.Options{Rooms: []string{"room"}})
+				}
+			}()
+		}
+		wg.Wait()
+		const total = 2 * senders * each
+		for _, m := range members {
+			waitFor(t, "every event at "+m.node, func() bool { return len(m.received()) >= total })
+		}
+		time.Sleep(100 * time.Millisecond) // room for a duplicate to show
+		var seqs [2][]string
+		for k, m := range members {
+			got := m.received()
+			if len(got) != total {
+				t.Fatalf("%s got %d events, want %d", m.node, len(got), total)
+			}
+			var last streamID
+			next := map[string]int{} // per sender, the index expected next
+			for _, d := range got {
+				o := offsetOf(t, d)
+				id, _ := parseStreamID(o)
+				if !last.less(id) {
+					t.Fatalf("%s: offset %v after %v", m.node, id, last)
+				}
+				last = id
+				var args []any
+				_ = json.Unmarshal([]byte(d[2:]), &args)
+				sender := fmt.Sprint(args[1])
+				if j := int(args[2].(float64)); j != next[sender] {
+					t.Fatalf("%s: sender %s event %d, want %d", m.node, sender, j, next[sender])
+				}
+				next[sender]++
+				seqs[k] = append(seqs[k], o)
+			}
+		}
+		if !slices.Equal(seqs[0], seqs[1]) {
+			t.Fatal("the nodes delivered different sequences")
+		}
+		if st := n1.c.Stats(); st.RecoveryUnstored != 0 || st.TailErrors != 0 {
+			t.Errorf("n1 stats %+v", st)
+		}
+	})
+}
+
+// A node started before its Redis delivers recoverable broadcasts at once, without an
+// offset, until its tail has its starting point; then from the stream, each once, also
+// after Redis restarts empty. A node without recovery gets the stored ones by pub/sub.
+func TestRecoveryTailWithoutRedis(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	r.Stop()
+	c, err := Open(r.URL(), recoveryOptions("n1", false, RecoveryOptions{MaxDisconnectionDuration: 10 * time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	n1 := &node{name: "n1", c: c, a: c.NewAdapter(&host{name: "/", node: "n1"}).(*Adapter)}
+	m := joinSess(n1, "aaaaaaaaaaaaaaaaaaaa", "pid-a", "room")
+	n1.a.Broadcast(ev(`["down"]`), &rooms.Options{Rooms: []string{"room"}})
+	if got := m.received(); !slices.Equal(got, []string{`2 ["down"]`}) {
+		t.Fatalf("without Redis: %q", got)
+	}
+
+	r.Restart(t)
+	waitFor(t, "the tail's start", func() bool { return c.Up() && n1.a.tailReady() })
+	n2 := startNode(t, r, "n2", testOptions("n2", false)) // recovery off
+	b := join(n2, "bbbbbbbbbbbbbbbbbbbb", "room")
+	waitFor(t, "membership", func() bool { alive, _ := n1.a.Nodes(); return len(alive) == 1 })
+	n1.a.Broadcast(ev(`["up"]`), &rooms.Options{Rooms: []string{"room"}})
+	waitFor(t, "the stored event", func() bool { return len(m.received()) == 2 && len(b.received()) == 1 })
+	first, _ := parseStreamID(offsetOf(t, m.received()[1]))
+	if got := b.received()[0]; got != m.received()[1] {
+		t.Fatalf("the node without recovery got %q, the stream's reader %q", got, m.received()[1])
+	}
+
+	r.Restart(t) // empty: the stream starts again
+	waitFor(t, "up again", func() bool { return c.Up() })
+	waitFor(t, "a stored event after the restart", func() bool {
+		n1.a.Broadcast(ev(`["again"]`), &rooms.Options{Rooms: []string{"room"}})
+		time.Sleep(50 * time.Millisecond)
+		got := m.received()
+		return strings.HasPrefix(got[len(got)-1], `2 ["again","`)
+	})
+	time.Sleep(100 * time.Millisecond)
+	got := m.received()
+	seen := map[string]bool{}
+	for _, d := range got[2:] {
+		if !strings.HasPrefix(d, `2 ["again","`) {
+			continue // sent before the adapter saw Redis again: no offset
+		}
+		if seen[d] {
+			t.Fatalf("delivered twice: %s in %q", d, got)
+		}
+		seen[d] = true
+		if id, _ := parseStreamID(offsetOf(t, d)); !first.less(id) {
+			t.Fatalf("offset %v after %v", id, first)
+		}
+	}
+	if st := c.Stats(); st.RecoveryUnstored == 0 || st.RecoveryStored < 2 {
+		t.Errorf("stats %+v", st)
+	}
+}

@@ -14,8 +14,8 @@ import (
 //
 //   - stored after the read and delivered here before the join: no one would hand them to
 //     the socket. They are recorded, and appended to its missed packets at the join.
-//   - stored before the read (so replayed) but delivered here after the join, their
-//     publish still in flight: the socket would get them twice. For a while after the join
+//   - stored before the read (so replayed) but delivered here after the join, this
+//     node's tail (tail.go) not there yet: the socket would get them twice. For a while after the join
 //     (replayedKept), packets whose offset is not past the last one replayed skip it.
 //
 // Offsets order the two: what the read returned ends at restore.last. Both checks run only
@@ -229,16 +229,11 @@ func (w *window) joined(sid rooms.SocketID) *restore {
 	return rst
 }
 
-// deliverLocal hands a broadcast to this node's members. stored says p carries an offset
-// as its last argument; while restores are in the window, such packets are routed by it.
-func (a *Adapter) deliverLocal(p *rooms.Packet, opts *rooms.Options, stored bool) {
+// deliverStored hands a stored broadcast (offset id) to this node's members; while
+// restores are in the window, it is routed by it. The tail calls it, in offset order.
+func (a *Adapter) deliverStored(id streamID, p *rooms.Packet, opts *rooms.Options) {
 	r := a.rec
-	if !stored || r == nil || r.n.Load() == 0 {
-		a.local.Broadcast(p, opts)
-		return
-	}
-	id, ok := lastOffset(p.Data)
-	if !ok {
+	if r.n.Load() == 0 {
 		a.local.Broadcast(p, opts)
 		return
 	}

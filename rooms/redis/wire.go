@@ -106,6 +106,7 @@ type msg struct {
 	name     string
 	opts     rooms.Options
 	hasOpts  bool
+	stored   bool   // a broadcast's opts say "stored": recovery nodes read it from the stream
 	ptype    int    // packet type of a broadcast
 	data     []byte // a broadcast's or server-side event's JSON array; an answer's value
 	atts     [][]byte
@@ -202,11 +203,13 @@ func strs(v []byte) []string {
 	return out
 }
 
-// parseOpts reads {rooms, except, flags}.
-func parseOpts(v []byte) rooms.Options {
-	var o rooms.Options
+// parseOpts reads {rooms, except, flags[, stored]}; stored is riptide's own (tail.go), and
+// Node's adapters ignore it.
+func parseOpts(v []byte) (o rooms.Options, stored bool) {
 	_ = eachField(v, func(k, val []byte) {
 		switch string(k) {
+		case "stored":
+			stored = string(val) == "true"
 		case "rooms":
 			o.Rooms = strs(val)
 		case "except":
@@ -224,7 +227,7 @@ func parseOpts(v []byte) rooms.Options {
 			})
 		}
 	})
-	return o
+	return o, stored
 }
 
 // parsePacket reads a socket.io-parser packet {type, data, nsp}.
@@ -272,7 +275,7 @@ func decodeClassicBroadcast(body []byte) (msg, error) {
 		case 1:
 			m.parsePacket(e)
 		case 2:
-			m.opts = parseOpts(e)
+			m.opts, m.stored = parseOpts(e)
 		}
 	}
 	if it.Err() != nil || !m.hasData {
@@ -325,7 +328,8 @@ func decodeClassic(body []byte, response bool) (msg, error) {
 		return msg{}, err
 	}
 	if opts != nil {
-		m.opts, m.hasOpts = parseOpts(opts), true
+		m.opts, m.stored = parseOpts(opts)
+		m.hasOpts = true
 	}
 	if response {
 		switch m.typ {
@@ -429,7 +433,8 @@ func decodeSharded(body []byte) (msg, error) {
 		})
 	}
 	if opts != nil {
-		m.opts, m.hasOpts = parseOpts(opts), true
+		m.opts, m.stored = parseOpts(opts)
+		m.hasOpts = true
 	}
 	nsp, hasNsp := m.nsp, m.hasNsp
 	switch m.typ {
@@ -509,6 +514,12 @@ func appendFlags(dst []byte, f rooms.Flags) []byte {
 
 // appendOpts writes {rooms, except[, flags]}; except without repeats, as Node's new Set.
 func appendOpts(dst []byte, o *rooms.Options, flags bool) []byte {
+	return appendBroadcastOpts(dst, o, flags, false)
+}
+
+// appendBroadcastOpts is appendOpts with "stored":true for a broadcast in the recovery
+// stream (tail.go).
+func appendBroadcastOpts(dst []byte, o *rooms.Options, flags, stored bool) []byte {
 	dst = append(dst, `{"rooms":`...)
 	dst = appendStrs(dst, o.Rooms)
 	dst = append(dst, `,"except":`...)
@@ -516,6 +527,9 @@ func appendOpts(dst []byte, o *rooms.Options, flags bool) []byte {
 	if flags {
 		dst = append(dst, `,"flags":`...)
 		dst = appendFlags(dst, o.Flags)
+	}
+	if stored {
+		dst = append(dst, `,"stored":true`...)
 	}
 	return append(dst, '}')
 }
