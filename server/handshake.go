@@ -18,7 +18,7 @@ type Handshake struct {
 	Time    time.Time       `json:"-"`
 	Issued  int64           `json:"issued"` // Time in Unix milliseconds
 	URL     string          `json:"url"`
-	Secure  bool            `json:"secure"`  // TLS as told by X-Forwarded-Proto (TLS ends at the proxy)
+	Secure  bool            `json:"secure"`  // TLS, as a trusted proxy's X-Forwarded-Proto says (TLS ends there)
 	XDomain bool            `json:"xdomain"` // the request carried an Origin header
 }
 
@@ -36,7 +36,7 @@ func (s *Socket) Handshake() *Handshake {
 		Time:    r.Time(),
 		Issued:  r.Time().UnixMilli(),
 		URL:     r.URL(),
-		Secure:  r.Secure(),
+		Secure:  s.client.srv.eng.Secure(r),
 	}
 	h.XDomain = h.Headers.Get("Origin") != ""
 	return h

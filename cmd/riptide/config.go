@@ -259,7 +259,7 @@ func (c *Config) options() []*option {
 		{key: "listen.event_loops", def: "0", val: (*intVal)(&l.EventLoops),
 			help: "Number of event loops; 0: one per CPU."},
 		{key: "listen.trusted_proxies", def: "", val: (*listVal)(&l.TrustedProxies),
-			help: "Load balancers whose X-Forwarded-For header is believed (CIDRs or addresses, e.g. 10.0.0.0/8); from any other peer the header is ignored. In flags and the environment: comma-separated."},
+			help: "Load balancers whose X-Forwarded-For (every line of it, read right to left) and X-Forwarded-Proto headers are believed (CIDRs or addresses, e.g. 10.0.0.0/8); from any other peer they are ignored. In flags and the environment: comma-separated."},
 		{key: "listen.header_timeout", def: "1m", val: (*durVal)(&l.HeaderTimeout),
 			help: "Time a request head may take to arrive; past it the client gets 408 and the connection closes (Node's headersTimeout)."},
 		{key: "listen.body_timeout", def: "5m", val: (*durVal)(&l.BodyTimeout),

@@ -72,30 +72,41 @@ func (a *addrCounts) add(ip netip.Addr, d int32) {
 
 // clientAddr is the address a handshake comes from: the peer's, or, when the peer is a
 // trusted proxy, the right-most X-Forwarded-For entry that is not itself a trusted proxy
-// (entries left of it could be forged by the client).
-func (o *Options) clientAddr(peer string, xff []byte) netip.Addr {
+// (entries left of it could be forged by the client). The header may come as several
+// lines (HAProxy's option forwardfor adds its own line after one the client sent): they
+// are one list, in order.
+func (o *Options) clientAddr(peer string, h *http1.Request) netip.Addr {
 	ip := parseHostAddr(peer)
-	if !o.trusted(ip) || len(xff) == 0 {
+	if !o.trusted(ip) {
 		return ip
 	}
-	for len(xff) > 0 {
-		var entry []byte
-		if i := bytes.LastIndexByte(xff, ','); i >= 0 {
-			entry, xff = xff[i+1:], xff[:i]
-		} else {
-			entry, xff = xff, nil
+	for i := len(h.Headers) - 1; i >= 0; i-- {
+		f := &h.Headers[i]
+		if !bytes.EqualFold(f.Name, xForwardedFor) {
+			continue
 		}
-		hop, err := netip.ParseAddr(string(bytes.TrimSpace(entry)))
-		if err != nil {
-			return ip // a garbled hop: trust nothing left of the last good one
-		}
-		ip = hop.Unmap()
-		if !o.trusted(ip) {
-			return ip
+		xff := f.Value
+		for len(xff) > 0 {
+			var entry []byte
+			if j := bytes.LastIndexByte(xff, ','); j >= 0 {
+				entry, xff = xff[j+1:], xff[:j]
+			} else {
+				entry, xff = xff, nil
+			}
+			hop, err := netip.ParseAddr(string(bytes.TrimSpace(entry)))
+			if err != nil {
+				return ip // a garbled hop: trust nothing left of the last good one
+			}
+			ip = hop.Unmap()
+			if !o.trusted(ip) {
+				return ip
+			}
 		}
 	}
 	return ip
 }
+
+var xForwardedFor = []byte("X-Forwarded-For")
 
 func (o *Options) trusted(ip netip.Addr) bool {
 	for _, p := range o.TrustedProxies {
@@ -119,9 +130,31 @@ func parseHostAddr(hostPort string) netip.Addr {
 // it (see Options.TrustedProxies).
 func (srv *Server) ClientAddr(r *Request) netip.Addr {
 	var ip netip.Addr
-	r.with(func(h *http1.Request) { ip = srv.opts.clientAddr(r.remoteAddr, h.HeaderValue("X-Forwarded-For")) })
+	r.with(func(h *http1.Request) { ip = srv.opts.clientAddr(r.remoteAddr, h) })
 	return ip
 }
+
+// Secure reports whether the client of a handshake reached the load balancer over TLS
+// (riptide itself speaks plain TCP; TLS ends there): the last X-Forwarded-Proto is https
+// and the peer is one of Options.TrustedProxies. From any other peer the header is
+// ignored, since a client could forge it.
+func (srv *Server) Secure(r *Request) bool {
+	if !srv.opts.trusted(parseHostAddr(r.remoteAddr)) {
+		return false
+	}
+	secure := false
+	r.with(func(h *http1.Request) {
+		for i := len(h.Headers) - 1; i >= 0; i-- {
+			if f := &h.Headers[i]; bytes.EqualFold(f.Name, xForwardedProto) {
+				secure = bytes.EqualFold(bytes.TrimSpace(f.Value), []byte("https"))
+				return
+			}
+		}
+	})
+	return secure
+}
+
+var xForwardedProto = []byte("X-Forwarded-Proto")
 
 // admit checks a handshake against the connection limits. Two handshakes admitted at the
 // same moment on different event loops may pass a limit by one each: the bound is exact up
@@ -134,7 +167,7 @@ func (srv *Server) admit(c gnet.Conn, req *http1.Request) (status int, code stri
 		return 503, CodeConnLimitNode
 	}
 	if max := srv.opts.MaxSessionsPerAddress; max > 0 {
-		ip := srv.opts.clientAddr(c.RemoteAddr().String(), req.HeaderValue("X-Forwarded-For"))
+		ip := srv.opts.clientAddr(c.RemoteAddr().String(), req)
 		if int(srv.addrs.get(ip)) >= max {
 			return 429, CodeConnLimitAddress
 		}

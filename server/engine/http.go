@@ -292,7 +292,7 @@ func (srv *Server) serve(l *Listener, c gnet.Conn, cs *connState, req *http1.Req
 	if code < 0 && !hasSID {
 		if status, limit := srv.admit(c, req); status != 0 {
 			srv.stats.refused(limit)
-			l.log.Info("handshake refused", "code", limit, "status", status, "addr", srv.opts.clientAddr(c.RemoteAddr().String(), req.HeaderValue("X-Forwarded-For")), "transport", string(transport))
+			l.log.Info("handshake refused", "code", limit, "status", status, "addr", srv.opts.clientAddr(c.RemoteAddr().String(), req), "transport", string(transport))
 			writeRefusal(c, status, limit, cors)
 			if !b.complete || req.Upgrade {
 				return reqDone, l.drain(c, cs, ReasonTransportError)

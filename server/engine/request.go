@@ -109,14 +109,8 @@ func (q *Request) Query() url.Values {
 }
 
 // RemoteAddr is the peer's address as host:port (the proxy's, behind HAProxy; see
-// Header("X-Forwarded-For")).
+// Server.ClientAddr and Server.Secure).
 func (q *Request) RemoteAddr() string { return q.remoteAddr }
 
 // Time is when the handshake arrived.
 func (q *Request) Time() time.Time { return q.time }
-
-// Secure reports whether the client reached the proxy over TLS, as told by
-// X-Forwarded-Proto (riptide itself speaks plain TCP; TLS ends at the load balancer).
-func (q *Request) Secure() bool {
-	return strings.EqualFold(q.Header("X-Forwarded-Proto"), "https")
-}
