@@ -93,7 +93,11 @@ func NewBackend(cfg BackendConfig) (*Backend, error) {
 	}
 	if b.client == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 256 // the backend is one host: keep its connections
+		// The backend is one host: keep as many of its connections as can be in use at
+		// once (the default transport keeps 100 in all), so bursts do not open and close
+		// connections.
+		t.MaxIdleConns = cfg.MaxInFlight
+		t.MaxIdleConnsPerHost = cfg.MaxInFlight
 		t.DialContext = (&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}).DialContext
 		b.client = &http.Client{Transport: t}
 	}
