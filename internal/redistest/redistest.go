@@ -132,9 +132,12 @@ func (s *Server) Stop() {
 	}
 }
 
-// Restart starts the server again on the same port (after Stop).
+// Restart starts the server again on the same port, empty; a server still running is
+// stopped first (else the new one could not bind the port, while the old one, still
+// answering, would be taken for it and never stopped).
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
+	s.Stop()
 	var err error
 	for attempt := 0; attempt < 50; attempt++ { // the port may linger a moment
 		if err = s.start(); err == nil {

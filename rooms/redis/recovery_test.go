@@ -562,6 +562,7 @@ func TestRecoveryTailWithoutRedis(t *testing.T) {
 		t.Fatalf("the node without recovery got %q, the stream's reader %q", got, m.received()[1])
 	}
 
+	r.Stop()
 	r.Restart(t) // empty: the stream starts again
 	waitFor(t, "up again", func() bool { return c.Up() })
 	waitFor(t, "a stored event after the restart", func() bool {
