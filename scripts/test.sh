@@ -18,6 +18,13 @@ if ! command -v redis-server >/dev/null 2>&1; then
   echo "== installing redis-server (apt)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server
 fi
+# cmd/riptide's TestHAProxy runs deploy/haproxy.cfg with a real HAProxy (2.2 or later;
+# Debian 12 has 2.6). Debian's package also installs a service whose default configuration
+# listens on no port.
+if ! command -v haproxy >/dev/null 2>&1; then
+  echo "== installing haproxy (apt)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy
+fi
 # The second, independent Socket.IO client (examples/chat/python_test.go): Debian's python3-socketio.
 if ! /usr/bin/python3 -c "import socketio, requests, websocket" >/dev/null 2>&1; then
   echo "== installing python3-socketio (apt)"

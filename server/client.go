@@ -326,14 +326,14 @@ func (c *client) connect(name string, auth []byte) {
 	c.srv.pool.Push(&s.inbox, func() {
 		defer c.release()
 		nsp.add(s)
-		nsp.adapter.AddAll(s, joins)
-		_ = s.sendPacket(&sio.Packet{Type: sio.Connect, Namespace: nsp.wireName(), ID: -1, Data: reply}, nil, false)
+		connect := func() {
+			_ = s.sendPacket(&sio.Packet{Type: sio.Connect, Namespace: nsp.wireName(), ID: -1, Data: reply}, nil, false)
+		}
 		if restored != nil {
-			// Read after AddAll: a cluster adapter appends there what reached this node
-			// since it read its store (rooms.Session.MissedPackets).
-			for _, p := range restored.MissedPackets {
-				s.Deliver(p, false)
-			}
+			s.replay(joins, connect, restored)
+		} else {
+			nsp.adapter.AddAll(s, joins)
+			connect()
 		}
 		if o := c.srv.obs.Load(); o != nil && o.Connected != nil {
 			o.Connected(s)

@@ -296,6 +296,9 @@ func (n *Namespace) DeliverAll(p *rooms.Packet, members []rooms.Member, volatile
 	sessions := (*buf)[:0]
 	for _, m := range members {
 		if s, ok := m.(*Socket); ok {
+			if h := s.held.Load(); h != nil && h.hold(prep, volatile) {
+				continue // a recovered socket's replay is being queued
+			}
 			sessions = append(sessions, s.client.sess)
 		} else {
 			m.Deliver(p, volatile)

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/riptide-io/riptide/rooms"
 )
 
 func TestConnectEventAck(t *testing.T) {
@@ -406,5 +408,69 @@ func TestRecovery(t *testing.T) {
 	sort.Strings(want)
 	if fmt.Sprint(rooms) != fmt.Sprint(want) {
 		t.Fatalf("rooms %v", rooms)
+	}
+}
+
+// joinHook is the in-memory adapter with a hook that runs right after each AddAll.
+type joinHook struct {
+	*rooms.Memory
+	after func(m rooms.Member, rs []rooms.Room)
+}
+
+func (a *joinHook) AddAll(m rooms.Member, rs []rooms.Room) {
+	a.Memory.AddAll(m, rs)
+	if a.after != nil {
+		a.after(m, rs)
+	}
+}
+
+// A broadcast that reaches a recovered socket right after it rejoined its rooms, before
+// its replay was queued, arrives after the CONNECT reply and the missed packets, as in the
+// reference (one event-loop turn there): not ahead of them.
+func TestRecoveryReplayFirst(t *testing.T) {
+	var hook *joinHook
+	var io *Server
+	var restoring atomic.Value // the sid being restored
+	io = New(Options{
+		ConnectionStateRecovery: &Recovery{MaxDisconnectionDuration: time.Minute},
+		NewAdapter: func(h rooms.Host) rooms.Adapter {
+			hook = &joinHook{Memory: rooms.NewMemory(h, rooms.MemoryOptions{Recovery: true, MaxDisconnectionDuration: time.Minute})}
+			hook.after = func(m rooms.Member, _ []rooms.Room) {
+				if sid, _ := restoring.Load().(string); sid != "" && m.ID() == sid {
+					_ = io.To("r").Emit("live", 3)
+					// Leave the event loop time to write the broadcast, were it not held.
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+			return hook
+		},
+	})
+	io.On("join", func(s *Socket, ev *Event) {
+		room, _ := ev.String(0)
+		s.Join(room)
+		_ = ev.Ack()
+	})
+	addr := startIO(t, io)
+	w := dialWire(t, addr)
+	w.send("40")
+	var r struct{ Sid, Pid string }
+	if reply := w.next(); jsonUnmarshal(reply[2:], &r) != nil || r.Pid == "" {
+		t.Fatalf("CONNECT reply %q", reply)
+	}
+	w.send(`421["join","r"]`)
+	w.next()
+	_ = io.To("r").Emit("m", 1)
+	offset := strings.TrimSuffix(strings.TrimPrefix(w.next(), `42["m",1,"`), `"]`)
+	w.c.Close()
+	waitFor(t, "disconnect", func() bool { return io.Of("/").Count() == 0 })
+	_ = io.To("r").Emit("m", 2)
+
+	restoring.Store(r.Sid)
+	w2 := dialWire(t, addr)
+	w2.send(fmt.Sprintf(`40{"pid":%q,"offset":%q}`, r.Pid, offset))
+	for _, want := range []string{fmt.Sprintf(`40{"sid":%q,"pid":%q}`, r.Sid, r.Pid), `42["m",2,"`, `42["live",3,"`} {
+		if got := w2.next(); !strings.HasPrefix(got, want) {
+			t.Fatalf("got %q, want %s...: the broadcast after the join overtook the replay", got, want)
+		}
 	}
 }

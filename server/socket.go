@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riptide-io/riptide/codec/sio"
@@ -54,6 +55,8 @@ type Socket struct {
 	// x holds per-socket listeners and pending acks; nil until the first one, so a socket
 	// that only uses namespace-level handlers (the idle common case) does not pay for it.
 	x *socketExtras
+	// held is set while a recovered socket's replay is being queued (see replay).
+	held atomic.Pointer[heldPackets]
 }
 
 type socketExtras struct {
@@ -455,7 +458,72 @@ func (s *Socket) sendPacket(p *sio.Packet, atts [][]byte, volatile bool) error {
 
 // Deliver implements rooms.Member: a broadcast packet, encoded once for all recipients.
 func (s *Socket) Deliver(p *rooms.Packet, volatile bool) {
-	_ = s.client.sess.SendPrepared(s.nsp.prepare(p), volatile)
+	prep := s.nsp.prepare(p)
+	if h := s.held.Load(); h != nil && h.hold(prep, volatile) {
+		return
+	}
+	_ = s.client.sess.SendPrepared(prep, volatile)
+}
+
+// maxHeld bounds the broadcasts held for one recovered socket while its replay is queued.
+// The replay is a loop of in-memory queue writes, so few arrive meanwhile; past the bound
+// the rest go out at once, possibly ahead of the replay's end, rather than wait unbounded.
+const maxHeld = 4096
+
+// heldPackets collects the broadcasts that reach a recovered socket between its join
+// (AddAll) and the end of its replay.
+type heldPackets struct {
+	mu   sync.Mutex
+	ps   []heldPacket
+	done bool // released: deliver directly
+}
+
+type heldPacket struct {
+	prep     *engine.Prepared
+	volatile bool
+}
+
+// hold keeps p for after the replay, unless the replay is over or the bound is reached.
+func (h *heldPackets) hold(p *engine.Prepared, volatile bool) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.done || len(h.ps) >= maxHeld {
+		return false
+	}
+	h.ps = append(h.ps, heldPacket{p, volatile})
+	return true
+}
+
+// replay joins a recovered socket to its rooms, then queues the CONNECT reply and the
+// packets it missed, in that order and ahead of any broadcast that reaches it after the
+// join: those are held meanwhile (Deliver, Namespace.DeliverAll), then queued after the
+// replay. The reference does all of this in one turn of its event loop; here broadcasts
+// run on other goroutines, and one could otherwise overtake the replay (or the CONNECT).
+// The missed packets are read after AddAll: a cluster adapter appends there what reached
+// this node since it read its store (rooms.Session.MissedPackets).
+func (s *Socket) replay(joins []string, connect func(), restored *rooms.Session) {
+	h := &heldPackets{}
+	s.held.Store(h)
+	defer s.held.Store(nil)
+	s.nsp.adapter.AddAll(s, joins)
+	connect()
+	for _, p := range restored.MissedPackets {
+		_ = s.client.sess.SendPrepared(s.nsp.prepare(p), false)
+	}
+	for {
+		h.mu.Lock()
+		ps := h.ps
+		h.ps = nil
+		if len(ps) == 0 {
+			h.done = true
+			h.mu.Unlock()
+			return
+		}
+		h.mu.Unlock()
+		for _, p := range ps {
+			_ = s.client.sess.SendPrepared(p.prep, p.volatile)
+		}
+	}
 }
 
 // onclose ends the socket: listeners run on its worker after the events already queued.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -169,14 +170,24 @@ func (p *process) logged() []string {
 // launch starts bin and returns once it logs the address it listens on.
 func launch(t *testing.T, bin string, env []string, args ...string) *process {
 	t.Helper()
+	p, err := startProcess(bin, env, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// startProcess is launch for callers that may not fail a test themselves (a goroutine of
+// the test's).
+func startProcess(bin string, env []string, args ...string) (*process, error) {
 	p := &process{cmd: exec.Command(bin, args...), exited: make(chan error, 1)}
 	p.cmd.Env = env
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	addr := make(chan string, 1)
 	go func() {
@@ -194,11 +205,10 @@ func launch(t *testing.T, bin string, env []string, args ...string) *process {
 	select {
 	case p.addr = <-addr:
 		p.first = p.logged()[0]
-		return p
+		return p, nil
 	case <-time.After(30 * time.Second):
 		_ = p.cmd.Process.Kill()
-		t.Fatalf("no listening line; log %q", p.logged())
-		return nil
+		return nil, fmt.Errorf("no listening line; log %q", p.logged())
 	}
 }
 

@@ -389,7 +389,7 @@ func (c *Config) options() []*option {
 			help: "Use Redis 7 sharded pub/sub (createShardedAdapter's format)."},
 
 		{key: "drain.delay", flag: "drain-delay", def: "5s", val: (*durVal)(&c.Drain.Delay),
-			help: "How long new clients are still accepted after SIGTERM while readiness reports draining; at least the load balancer's time to see it (HAProxy: inter x fall). Then handshakes get HTTP 503 {\"code\":\"SERVER_DRAINING\"}. 0s: refuse at once."},
+			help: "How long new clients are still accepted after SIGTERM while readiness reports draining; at least the load balancer's time to take the node out of rotation (HAProxy with deploy/haproxy.cfg: inter + timeout check, 3 s). Then handshakes get HTTP 503 {\"code\":\"SERVER_DRAINING\"}. 0s: refuse at once."},
 		{key: "drain.rate", flag: "drain-rate", def: "1000", val: (*floatVal)(&c.Drain.Rate),
 			help: "Connections closed per second once drain.delay is over, so their clients reconnect to the other nodes in waves. 0: all at once."},
 		{key: "drain.timeout", flag: "drain-timeout", def: "30s", val: (*durVal)(&c.Drain.Timeout),
