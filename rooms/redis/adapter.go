@@ -269,17 +269,20 @@ func appendPacket(dst []byte, p *rooms.Packet, nsp string) []byte {
 // Broadcast implements rooms.Adapter: other nodes get the packet through Redis (unless the
 // local flag is set), this node's members at once. Without Redis only the local delivery
 // happens; the lost publish is counted in Stats.OutboxDropped. With Options.Recovery, a
-// packet recovery keeps is first given its offset by Redis (see RecoveryOptions) and every
-// node, this one too, delivers it from the stream, in offset order (tail.go): then
-// Broadcast waits for one round trip, and must not be called from an event loop.
+// packet recovery keeps is first given its offset by Redis (see RecoveryOptions), and
+// every node delivers it from the stream, in offset order (tail.go); Broadcast returns
+// once this node has. It then waits for Redis, and must not be called from an event loop.
 func (a *Adapter) Broadcast(p *rooms.Packet, opts *rooms.Options) {
 	if opts.Flags.Local {
 		a.local.Broadcast(p, opts)
 		return
 	}
-	if a.rec != nil && rooms.Recoverable(p, opts) && a.store(p, opts) {
-		a.publishBroadcast(p, opts, true) // for the nodes that do not read the stream
-		return
+	if a.rec != nil && rooms.Recoverable(p, opts) {
+		if id := a.store(p, opts); id != (streamID{}) {
+			a.publishBroadcast(p, opts, true) // for the nodes that do not read the stream
+			a.awaitTail(id)
+			return
+		}
 	}
 	a.publishBroadcast(p, opts, false)
 	a.local.Broadcast(p, opts)

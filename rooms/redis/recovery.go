@@ -142,18 +142,17 @@ func lastOffset(data []byte) (streamID, bool) {
 
 // Offsets.
 
-// store gives p its offset: the id of the stream entry XADD makes of it; the tail then
-// delivers it here, and Broadcast publishes it marked as stored. It waits for Redis (one
-// round trip; concurrent callers share pipelined writes) and must not run on an event
-// loop: broadcasts come from handler goroutines. When Redis cannot take the entry (or the
-// tail has not started), p goes out without an offset (counted in Stats.RecoveryUnstored):
-// its clients cannot recover past it, but it is delivered. It reports whether p got its
-// offset.
-func (a *Adapter) store(p *rooms.Packet, opts *rooms.Options) bool {
+// store gives p its offset: the id of the stream entry XADD makes of it. It waits for
+// Redis (one round trip; concurrent callers share pipelined writes) and must not run on an
+// event loop: broadcasts come from handler goroutines. When Redis cannot take the entry (or
+// the tail has not started), p goes out without an offset (counted in
+// Stats.RecoveryUnstored): its clients cannot recover past it, but it is delivered. It
+// returns the id, zero when p got no offset.
+func (a *Adapter) store(p *rooms.Packet, opts *rooms.Options) streamID {
 	r := a.rec
 	if !a.c.Up() || !a.tailReady() {
 		a.c.stats.recoveryUnstored.Add(1)
-		return false
+		return streamID{}
 	}
 	b := a.c.client.B()
 	fv := b.Xadd().Key(r.stream).Maxlen().Almost().Threshold(r.maxLen).Id("*").FieldValue().
@@ -172,15 +171,16 @@ func (a *Adapter) store(p *rooms.Packet, opts *rooms.Options) bool {
 		fv = fv.FieldValue("b"+strconv.Itoa(i), bytesToString(att))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), a.c.opts.RequestsTimeout)
-	id, err := a.c.client.Do(ctx, fv.Build()).ToString()
+	s, err := a.c.client.Do(ctx, fv.Build()).ToString()
 	cancel()
-	if err != nil {
+	id, ok := parseStreamID(s)
+	if err != nil || !ok {
 		a.c.stats.recoveryUnstored.Add(1)
-		return false
+		return streamID{}
 	}
 	a.c.stats.recoveryStored.Add(1)
-	p.Data = rooms.AppendOffset(p.Data, id)
-	return true
+	p.Data = rooms.AppendOffset(p.Data, s)
+	return id
 }
 
 // decodeEntry makes a stream entry the packet a client gets, its offset appended.

@@ -481,17 +481,27 @@ func TestRecoveryDeliveryOrder(t *testing.T) {
 		}
 		const senders, each = 4, 150
 		var wg sync.WaitGroup
+		var early atomic.Int32
 		for i := range 2 * senders {
-			nd := []*node{n1, n2}[i%2]
+			nd, here := []*node{n1, n2}[i%2], members[i%2]
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				for j := range each {
 					nd.a.Broadcast(ev(fmt.Sprintf(`["m",%d,%d]`, i, j)), &rooms.Options{Rooms: []string{"room"}})
+					// Delivered on the broadcasting node before Broadcast returned, as
+					// without recovery (a direct emit after it comes after it).
+					prefix := fmt.Sprintf(`2 ["m",%d,%d,`, i, j)
+					if !slices.ContainsFunc(here.received(), func(d string) bool { return strings.HasPrefix(d, prefix) }) {
+						early.Add(1)
+					}
 				}
 			}()
 		}
 		wg.Wait()
+		if n := early.Load(); n > 0 {
+			t.Errorf("%d broadcasts returned before their node's member had them", n)
+		}
 		const total = 2 * senders * each
 		for _, m := range members {
 			waitFor(t, "every event at "+m.node, func() bool { return len(m.received()) >= total })

@@ -2,8 +2,10 @@ package redis
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -18,17 +20,22 @@ import (
 // 6 may publish first. A client that got 6 then 5 holds offset 5 and is replayed 6 again
 // when it recovers; one that dropped between the two holds 6 and never gets 5. Read from
 // the stream, every member gets the entries in offset order, so its offset says exactly
-// what it has. The node that stored a broadcast reads it back like the others (one more
-// round trip than delivering it at once, which would let it overtake an entry stored just
-// before by another node). Stored broadcasts are still published, marked "stored", for
-// the nodes that do not read the stream (recovery off, Node's adapters), which deliver
-// them as any broadcast.
+// what it has.
+//
+// The node that stored a broadcast reads it back like the others (delivering it at once
+// would let it overtake an entry stored just before by another node), and its Broadcast
+// waits until the tail has delivered it (awaitTail): so a direct emit that follows a
+// broadcast on the same socket (an ack, say) still comes after it, as in Node. XREAD BLOCK
+// returns as soon as an entry is added, so that wait is about the XADD's round trip.
+// Stored broadcasts are still published, marked "stored" in their opts, for the nodes that
+// do not read the stream (recovery off, Node's adapters), which deliver them as any
+// broadcast.
 //
 // The tail starts from the last entry of the stream when it first reaches Redis; until
-// then Broadcast does not store (store is refused while tail.ready is false), so nothing
-// this node stores is behind the tail. After a lost connection it goes on from the last
-// entry it read. Entries are read COUNT tailBatch at a time with XREAD BLOCK, on
-// rueidis's pool of connections for blocking commands.
+// then Broadcast does not store (store is refused while the tail is not ready), so nothing
+// this node stores is behind it. After a lost connection it goes on from the last entry it
+// delivered. Entries are read tailBatch at a time, on rueidis's pool of connections for
+// blocking commands.
 
 const (
 	tailBatch = 512
@@ -36,12 +43,20 @@ const (
 )
 
 type tail struct {
-	mu    sync.Mutex
-	ready bool
-	last  string // the id of the last entry read
+	ready atomic.Bool
+
+	mu      sync.Mutex
+	pos     streamID // the last entry delivered
+	waiters []tailWaiter
 
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// tailWaiter is a Broadcast waiting for its entry to be delivered here.
+type tailWaiter struct {
+	id   streamID
+	done chan struct{}
 }
 
 // startTail starts the goroutine reading a's stream; one per adapter with recovery.
@@ -65,14 +80,9 @@ func (a *Adapter) stopTail() {
 
 // tailReady reports whether the tail has its starting point: stored broadcasts would
 // otherwise not reach this node's members.
-func (a *Adapter) tailReady() bool {
-	t := a.tail
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.ready
-}
+func (a *Adapter) tailReady() bool { return a.tail.ready.Load() }
 
-// tailStart reads the id of the stream's last entry ("0-0" when there is none): the tail
+// tailStart reads the id of the stream's last entry (0-0 when there is none): the tail
 // delivers the entries after it.
 func (a *Adapter) tailStart(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, a.c.opts.RequestsTimeout)
@@ -82,15 +92,39 @@ func (a *Adapter) tailStart(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-	last := "0-0"
+	var last streamID
 	if len(entries) > 0 {
-		last = entries[0].ID
+		last, _ = parseStreamID(entries[0].ID)
 	}
 	t := a.tail
 	t.mu.Lock()
-	t.last, t.ready = last, true
+	t.pos = last
 	t.mu.Unlock()
+	t.ready.Store(true)
 	return true
+}
+
+// awaitTail waits until the tail has delivered the entry id here, at most
+// Options.RequestsTimeout (Redis went away meanwhile: the tail delivers it when it is back).
+func (a *Adapter) awaitTail(id streamID) {
+	t := a.tail
+	t.mu.Lock()
+	if !t.pos.less(id) {
+		t.mu.Unlock()
+		return
+	}
+	w := tailWaiter{id, make(chan struct{})}
+	t.waiters = append(t.waiters, w)
+	t.mu.Unlock()
+	timer := time.NewTimer(a.c.opts.RequestsTimeout)
+	defer timer.Stop()
+	select {
+	case <-w.done:
+	case <-timer.C:
+		t.mu.Lock()
+		t.waiters = slices.DeleteFunc(t.waiters, func(x tailWaiter) bool { return x.done == w.done })
+		t.mu.Unlock()
+	}
 }
 
 func (a *Adapter) runTail(ctx context.Context) {
@@ -105,6 +139,7 @@ func (a *Adapter) runTail(ctx context.Context) {
 		backoff = min(2*backoff, a.c.opts.ReconnectMax)
 		return true
 	}
+	t := a.tail
 	for ctx.Err() == nil {
 		if !a.tailReady() {
 			if !a.c.Up() || !a.tailStart(ctx) {
@@ -114,11 +149,11 @@ func (a *Adapter) runTail(ctx context.Context) {
 			}
 			continue
 		}
-		a.tail.mu.Lock()
-		last := a.tail.last
-		a.tail.mu.Unlock()
+		t.mu.Lock()
+		pos := t.pos
+		t.mu.Unlock()
 		cmd := a.c.client.B().Xread().Count(tailBatch).Block(tailBlock.Milliseconds()).
-			Streams().Key(a.rec.stream).Id(last).Build()
+			Streams().Key(a.rec.stream).Id(pos.String()).Build()
 		res, err := a.c.client.Do(ctx, cmd).AsXRead()
 		switch {
 		case rueidis.IsRedisNil(err):
@@ -136,16 +171,24 @@ func (a *Adapter) runTail(ctx context.Context) {
 		backoff = a.c.opts.ReconnectMin
 		for _, e := range res[a.rec.stream] {
 			id, ok := parseStreamID(e.ID)
-			if !ok {
+			if !ok || !pos.less(id) {
 				continue
 			}
-			a.tail.mu.Lock()
-			a.tail.last = e.ID
-			a.tail.mu.Unlock()
+			pos = id
 			if strings.HasPrefix(e.FieldValues["d"], "[") { // not an entry of ours otherwise
 				p, rs, except := decodeEntry(e)
 				a.deliverStored(id, p, &rooms.Options{Rooms: rs, Except: except, Flags: rooms.Flags{Compress: e.FieldValues["c"] == "1"}})
 			}
 		}
+		t.mu.Lock()
+		t.pos = pos
+		t.waiters = slices.DeleteFunc(t.waiters, func(w tailWaiter) bool {
+			if pos.less(w.id) {
+				return false
+			}
+			close(w.done)
+			return true
+		})
+		t.mu.Unlock()
 	}
 }
