@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/panjf2000/gnet/v2"
+
+	"github.com/riptide-io/riptide/codec/eio"
 )
 
 // Broadcast hands p to every session in sessions, encoded once: WebSocket sessions are
@@ -21,6 +23,7 @@ func Broadcast(p *Prepared, sessions []*Session, volatile bool) {
 		var loop gnet.EventLoop
 		if s.state == stateOpen && s.transport == WebSocket && s.conn != nil {
 			loop = s.conn.EventLoop()
+			s.fanout++
 		}
 		s.mu.Unlock()
 		if loop == nil {
@@ -118,7 +121,7 @@ func (m *mailbox) post(it *fanoutItem) {
 		m.mu.Unlock()
 		for _, it := range items {
 			for _, s := range it.sessions {
-				_ = s.SendPrepared(it.p, it.volatile)
+				s.sendPosted(it.p, it.volatile)
 			}
 			it.release()
 		}
@@ -220,6 +223,9 @@ func (s *Session) deliverOnLoop(p *Prepared, volatile bool, m *mailbox) bool {
 func (s *Session) admitOnLoop(p *Prepared, volatile bool) (_ gnet.Conn, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.fanout > 0 {
+		s.fanout--
+	}
 	if s.state != stateOpen || s.transport != WebSocket {
 		return nil, false
 	}
@@ -241,4 +247,44 @@ func (s *Session) admitOnLoop(p *Prepared, volatile bool) (_ gnet.Conn, ok bool)
 func (m *mailbox) writeFrames(s *Session, c gnet.Conn, frames [][]byte) {
 	_, _ = c.Writev(frames)
 	s.written(c.OutboundBuffered())
+}
+
+// behindFanoutLocked returns the session's event loop when a send must be queued behind
+// broadcasts posted there and not yet run, counting it among them; nil otherwise (the
+// usual case: the send takes the session's own queue). Caller holds s.mu.
+func (s *Session) behindFanoutLocked() gnet.EventLoop {
+	if s.fanout == 0 || s.state != stateOpen || s.transport != WebSocket || s.conn == nil {
+		return nil
+	}
+	s.fanout++
+	return s.conn.EventLoop()
+}
+
+// postBehind posts p for s alone to the mailbox of loop, behind the broadcasts there.
+func postBehind(s *Session, loop gnet.EventLoop, p *Prepared, volatile bool) {
+	it := newFanoutItem(s.srv, loop, p, volatile)
+	it.sessions = append(it.sessions, s)
+	s.srv.mailboxOf(loop).post(it)
+}
+
+// sendPosted queues p, posted to a mailbox that could not run it (the engine is shutting
+// down), on the session's own queue.
+func (s *Session) sendPosted(p *Prepared, volatile bool) {
+	s.mu.Lock()
+	if s.fanout > 0 {
+		s.fanout--
+	}
+	err := s.enqueueLocked(packetSource{prep: p}, volatile)
+	s.mu.Unlock()
+	if err == nil {
+		s.countOut(p.packets, p.size)
+	}
+}
+
+// prepareOne is Prepare for a single message, text or binary.
+func prepareOne(data []byte, binary bool) *Prepared {
+	p := &Prepared{packets: 1, size: len(data)}
+	p.ws = appendWSPacket(make([]byte, 0, 15+len(data)), eio.Message, data, binary)
+	p.rec = appendRecord(make([]byte, 0, recordHeader+1+len(data)), eio.Message, data, binary)
+	return p
 }

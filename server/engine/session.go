@@ -72,6 +72,10 @@ type Session struct {
 	noop bool
 	// paused: the upper layer asked the engine to stop reading (Pause).
 	paused bool
+	// fanout counts the broadcasts (and the sends queued behind them) posted to this
+	// session's event-loop mailbox and not yet run there. While it is not zero, a send
+	// goes through the mailbox too, so that it cannot leave ahead of them (fanout.go).
+	fanout uint32
 	// closeReason is what OnClose reports for a close this side started (stateClosing).
 	closeReason CloseReason
 	conn        netConn   // the WebSocket when transport is WebSocket
@@ -219,6 +223,11 @@ func (s *Session) Paused() bool {
 // returns. Safe for concurrent use; it never blocks on the network.
 func (s *Session) Send(data []byte, binary bool) error {
 	s.mu.Lock()
+	if loop := s.behindFanoutLocked(); loop != nil {
+		s.mu.Unlock()
+		postBehind(s, loop, prepareOne(data, binary), false)
+		return nil
+	}
 	err := s.enqueueLocked(packetSource{t: eio.Message, data: data, bin: binary}, false)
 	s.mu.Unlock()
 	if err == nil {
@@ -232,6 +241,11 @@ func (s *Session) Send(data []byte, binary bool) error {
 // (ErrDropped) unless the transport can write now. Safe for concurrent use.
 func (s *Session) SendMessages(text []byte, attachments [][]byte, volatile bool) error {
 	s.mu.Lock()
+	if loop := s.behindFanoutLocked(); loop != nil {
+		s.mu.Unlock()
+		postBehind(s, loop, Prepare(text, attachments), volatile)
+		return nil
+	}
 	err := s.enqueueLocked(packetSource{t: eio.Message, data: text, atts: attachments}, volatile)
 	s.mu.Unlock()
 	if err == nil {
@@ -246,8 +260,17 @@ func (s *Session) SendMessages(text []byte, attachments [][]byte, volatile bool)
 
 // SendPrepared queues p for the client. With volatile set, p is dropped (ErrDropped) unless
 // the transport can write it now (see Writable). Safe for concurrent use.
+//
+// Sends leave in the order they were made, broadcasts (Broadcast) included: while a
+// broadcast to the session is still on its way to the event loop, a send is queued behind
+// it there, and a drop is then counted (Stats) rather than returned.
 func (s *Session) SendPrepared(p *Prepared, volatile bool) error {
 	s.mu.Lock()
+	if loop := s.behindFanoutLocked(); loop != nil {
+		s.mu.Unlock()
+		postBehind(s, loop, p, volatile)
+		return nil
+	}
 	err := s.enqueueLocked(packetSource{prep: p}, volatile)
 	s.mu.Unlock()
 	if err == nil {
