@@ -501,11 +501,15 @@ async function stream(ck) {
     ck.within(ms[0], iv * 0.7, iv * 6, "first timed item (ms after the request)");
     // Gaps are loose (arrival jitter on a loaded machine). On long-polling two items
     // may share one GET response when the client's next GET is late, so only the
-    // span is checked there: it proves the items were spread over the intervals.
-    const pollingOnly = transports.length === 1 && transports[0] === "polling";
-    for (let j = 1; j < ms.length; j++) ck.within(ms[j] - ms[j - 1], pollingOnly ? 0 : iv * 0.25, iv * 5, `gap before timed item ${j}`);
-    ck.within(ms[ms.length - 1] - ms[0], iv * (ms.length - 1) * 0.6, iv * (ms.length - 1) * 4, "span of the timed items");
-    ck.within(ms[ms.length - 1] - ms[0], 4 * iv * 0.7, 4 * iv * 4, "span of the timed items");
+    // span is checked there: it proves the items were spread over the intervals. A
+    // client that starts on polling and upgrades ("polling,websocket") is still polling
+    // for the first items when the upgrade is slow (seen under -race on a loaded
+    // machine: items 0 and 1 in one GET at 143 ms), so its first item may come one gap
+    // late and the span be one gap shorter.
+    const startsPolling = transports[0] === "polling";
+    for (let j = 1; j < ms.length; j++) ck.within(ms[j] - ms[j - 1], startsPolling ? 0 : iv * 0.25, iv * 5, `gap before timed item ${j}`);
+    const spanGaps = startsPolling ? ms.length - 2 : ms.length - 1;
+    ck.within(ms[ms.length - 1] - ms[0], iv * spanGaps * 0.7, iv * (ms.length - 1) * 4, "span of the timed items");
     if (tm.end && ms.length) ck.within(tm.end.ms - ms[ms.length - 1], iv * 0.25, iv * 5, "gap between the last item and stream-end");
     ck.within(tm.end && tm.end.ms, 6 * iv * 0.85, 6 * iv * 4, "stream-end (ms after the request)");
   }
